@@ -1,0 +1,213 @@
+"""Backends: thin adapters onto the contract (:mod:`specs.contract`).
+
+A backend has a ``name``, the set of ops it ``provides`` (contract ops plus library-specific ops
+such as ``np.convolve`` that real-world claims need), and :class:`Capabilities`.  Whether a claim
+applies to a backend is decided from the claim's ``needs``/``requires`` and these declarations --
+nothing is keyed on a (claim, backend) pair.
+
+Outside implementations (``--impl TARGET``) are loaded by :func:`load_impl` into the same shape.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+from dataclasses import dataclass, field, fields
+
+from ..contract import CONTRACT, DEFAULT_TIMEOUT, guarded_call
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an implementation supports; the suite skips (never fails) what lies outside.
+
+    max_stride/max_dilation: largest stride/dilation accepted (1 = unsupported);
+    groups: grouped/depthwise conv supported; padding: nonzero padding supported;
+    bias: bias supported; dtypes: data types tested; max_size: largest spatial extent (H, W);
+    max_channels: largest channels per group; max_batch: largest N; max_kernel: largest kH/kW;
+    accuracy: "direct" (elementwise bound) or "fast" (FFT/Winograd, normwise bound);
+    mode: accumulation mode ("tf32" for TF32 math on float32); examples: scale of the example budget;
+    timeout: per-call time limit in seconds; deterministic: reruns are bitwise equal.
+    """
+
+    max_stride: int = 4
+    max_dilation: int = 4
+    groups: bool = True
+    padding: bool = True
+    bias: bool = True
+    dtypes: tuple = ("f64", "f32")
+    max_size: int = 40
+    max_channels: int = 16
+    max_batch: int = 5
+    max_kernel: int = 7
+    accuracy: str = "direct"
+    mode: str | None = None
+    examples: float = 1.0
+    timeout: float = DEFAULT_TIMEOUT
+    deterministic: bool = True
+
+    @classmethod
+    def from_dict(cls, d: dict, source: str = "CAPABILITIES") -> "Capabilities":
+        """Build from a plugin's CAPABILITIES dict (keys: stride, dilation, groups, padding, bias,
+        dtypes, max_size, max_channels, max_batch, max_kernel, accuracy, mode, timeout)."""
+        alias = {"stride": "max_stride", "dilation": "max_dilation"}
+        known = {f.name for f in fields(cls)}
+        kw = {}
+        for k, v in d.items():
+            k2 = alias.get(k, k)
+            if k2 not in known:
+                raise ImplError(f"{source}: unknown capability {k!r}; known: "
+                                f"{', '.join(sorted(set(known) | set(alias)))}")
+            if k2 in ("max_stride", "max_dilation") and isinstance(v, bool):
+                v = 4 if v else 1
+            if k2 == "dtypes":
+                v = tuple(v)
+            if k2 == "accuracy" and v not in ("direct", "fast"):
+                raise ImplError(f"{source}: accuracy must be 'direct' or 'fast', not {v!r}")
+            kw[k2] = v
+        return cls(**kw)
+
+    def summary(self) -> str:
+        return (f"stride<={self.max_stride} dilation<={self.max_dilation} groups={self.groups} "
+                f"padding={self.padding} bias={self.bias} dtypes={','.join(self.dtypes)} "
+                f"size<={self.max_size} channels/group<={self.max_channels} batch<={self.max_batch} "
+                f"kernel<={self.max_kernel} accuracy={self.accuracy}"
+                + (f" mode={self.mode}" if self.mode else ""))
+
+
+class ImplError(Exception):
+    """An --impl target that cannot be loaded or defines none of the contract."""
+
+
+@dataclass
+class Backend:
+    """An implementation under test: named ops plus capabilities.
+
+    ``ops`` maps op names to callables.  Contract ops are called through :meth:`call`, which enforces
+    the contract; library-specific ops are reached with :meth:`op`.
+    """
+
+    name: str
+    ops: dict
+    caps: Capabilities = field(default_factory=Capabilities)
+    library: str = ""
+    version: str = ""
+    origin: str = "builtin"
+    unavailable: str = ""          # non-empty: why this backend cannot run here (a skip reason)
+
+    @property
+    def provides(self) -> frozenset:
+        return frozenset(self.ops)
+
+    def op(self, name: str):
+        return self.ops[name]
+
+    def call(self, op: str, case, *, args=None, kwargs=None, expect=None):
+        """Run contract op ``op`` on ``case`` under :func:`specs.contract.guarded_call`."""
+        __tracebackhide__ = True
+        out, _ = guarded_call(self.name, op, self.ops[op], case, timeout=self.caps.timeout,
+                              args=args, kwargs=kwargs, expect=expect)
+        return out
+
+    def accumulation(self, dtype: str):
+        from ..tolerance import accumulation_for
+        return accumulation_for(dtype, self.caps.mode, self.caps.accuracy)
+
+    def __repr__(self) -> str:
+        return f"<backend {self.name}>"
+
+
+# -- registry of built-in backends --------------------------------------------------------------
+
+_FACTORIES = {}
+
+
+def builtin(name: str):
+    """Decorator registering a zero-argument factory that returns a :class:`Backend`."""
+    def deco(fn):
+        _FACTORIES[name] = fn
+        return fn
+    return deco
+
+
+_CACHE: dict = {}
+
+
+def _load_builtin_modules():
+    from . import numpy_backend, scipy_backend, torch_backend  # noqa: F401
+    for mod in ("tf32_backend", "numba_cuda_backend", "torch_cuda_backend"):
+        try:
+            importlib.import_module(f"{__name__}.{mod}")
+        except ImportError:
+            pass
+
+
+def builtin_names() -> list[str]:
+    _load_builtin_modules()
+    return list(_FACTORIES)
+
+
+def get(name: str) -> Backend:
+    """A built-in backend by name (cached)."""
+    _load_builtin_modules()
+    if name not in _CACHE:
+        if name not in _FACTORIES:
+            raise KeyError(f"unknown backend {name!r}; built-in: {', '.join(_FACTORIES)}")
+        _CACHE[name] = _FACTORIES[name]()
+    return _CACHE[name]
+
+
+def select(spec: str | None) -> list[Backend]:
+    """Backends for a ``--backends`` value: 'all' (default), 'none', or comma-separated names/prefixes."""
+    names = builtin_names()
+    if spec in (None, "", "all"):
+        chosen = names
+    elif spec == "none":
+        chosen = []
+    else:
+        chosen = []
+        for part in spec.split(","):
+            part = part.strip()
+            hits = [n for n in names if n == part] or [n for n in names if n.startswith(part)]
+            if not hits:
+                raise ImplError(f"--backends: no built-in backend matches {part!r}; built-in: {', '.join(names)}")
+            chosen += [h for h in hits if h not in chosen]
+    return [get(n) for n in chosen]
+
+
+def load_impl(target: str) -> Backend:
+    """Load an --impl TARGET (a dotted module name or a path to a .py file) as a backend.
+
+    The module defines any subset of conv2d/convolve2d/correlate2d, optionally CAPABILITIES (a dict,
+    see :meth:`Capabilities.from_dict`) and NAME.
+    """
+    try:
+        if target.endswith(".py") or os.path.sep in target:
+            path = os.path.abspath(target)
+            if not os.path.exists(path):
+                raise ImplError(f"--impl {target}: no such file")
+            modname = "convspec_impl_" + os.path.splitext(os.path.basename(path))[0].replace("-", "_")
+            spec = importlib.util.spec_from_file_location(modname, path)
+            if spec is None or spec.loader is None:
+                raise ImplError(f"--impl {target}: not a loadable Python file")
+            mod = importlib.util.module_from_spec(spec)
+            sys.modules[modname] = mod
+            spec.loader.exec_module(mod)
+        else:
+            mod = importlib.import_module(target)
+    except ImplError:
+        raise
+    except Exception as e:
+        raise ImplError(f"--impl {target}: import failed: {type(e).__name__}: {e}") from None
+    ops = {op: getattr(mod, op) for op in CONTRACT if callable(getattr(mod, op, None))}
+    if not ops:
+        raise ImplError(f"--impl {target}: defines none of the contract ({', '.join(CONTRACT)})")
+    caps_dict = getattr(mod, "CAPABILITIES", None) or {}
+    if not isinstance(caps_dict, dict):
+        raise ImplError(f"--impl {target}: CAPABILITIES must be a dict")
+    caps = Capabilities.from_dict(caps_dict, source=f"--impl {target}: CAPABILITIES")
+    name = getattr(mod, "NAME", None) or "impl"
+    return Backend(name=name, ops=ops, caps=caps, library=target, version=str(getattr(mod, "__version__", "")),
+                   origin=target)

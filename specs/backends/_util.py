@@ -1,0 +1,30 @@
+"""Helpers shared by the adapters: argument normalisation and scipy-semantics cropping."""
+
+from __future__ import annotations
+
+
+def pair(v) -> tuple[int, int]:
+    """An int or a pair -> a pair of ints."""
+    if isinstance(v, (tuple, list)):
+        return int(v[0]), int(v[1])
+    return int(v), int(v)
+
+
+def same_start(ksize: int, correlate: bool) -> int:
+    """Where scipy's 'same' output starts inside the 'full' one: P//2 (correlate) or (P-1)//2 (convolve)."""
+    return ksize // 2 if correlate else (ksize - 1) // 2
+
+
+def crop(full, a_shape, k_shape, mode: str, correlate: bool):
+    """Cut a full convolution/correlation down to scipy's 'same' or 'valid' window."""
+    if mode == "full":
+        return full
+    if mode == "same":
+        idx = tuple(slice(same_start(q, correlate), same_start(q, correlate) + m) for m, q in zip(a_shape, k_shape))
+        return full[idx]
+    if mode == "valid":
+        if not (all(m >= q for m, q in zip(a_shape, k_shape)) or all(q >= m for m, q in zip(a_shape, k_shape))):
+            raise ValueError("For 'valid' mode, one must be at least as large as the other in every dimension")
+        idx = tuple(slice(min(m, q) - 1, max(m, q)) for m, q in zip(a_shape, k_shape))
+        return full[idx]
+    raise ValueError(f"mode must be 'full', 'same' or 'valid', not {mode!r}")

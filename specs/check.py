@@ -1,0 +1,110 @@
+"""Assertion helpers shared by every property.
+
+A property signals a violated equality by raising :class:`Mismatch`; an implementation that breaks
+the contract itself (raises, hangs, wrong shape/dtype, NaN, writes into or aliases its inputs) raises
+:class:`ContractViolation`.  The two are kept apart because a *refuted* claim is confirmed by a
+Mismatch, never by a crash.
+
+Every numeric comparison goes through :func:`close`, which records the observed/allowed error ratio
+(for reports) and feeds it to ``hypothesis.target`` so that the search pushes on the worst ratio.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .tolerance import Comparison, compare
+
+
+class Mismatch(AssertionError):
+    """The two sides of a claimed equality differ (beyond the allowed error)."""
+
+    def __init__(self, message: str, comparison: Comparison | None = None, sides: dict | None = None):
+        super().__init__(message)
+        self.comparison = comparison
+        self.sides = sides or {}
+
+
+class ContractViolation(AssertionError):
+    """The implementation under test broke the contract (raised, hung, wrong shape/dtype, ...)."""
+
+
+@dataclass
+class Recorder:
+    """Collects the worst error ratio seen while a claim runs (one per engine run)."""
+
+    worst: float = 0.0
+    where: str = ""
+    compared: int = 0
+    labels: list = field(default_factory=list)
+
+    def add(self, label: str, c: Comparison):
+        self.compared += 1
+        if c.ratio > self.worst or not self.where:
+            if c.ratio >= self.worst:
+                self.worst, self.where = c.ratio, label
+
+
+_recorder: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar("convspec_recorder", default=None)
+
+
+def recording(rec: Recorder):
+    """Context manager-ish token setter: ``tok = recording(rec); ...; _recorder.reset(tok)``."""
+    return _recorder.set(rec)
+
+
+def stop_recording(token):
+    _recorder.reset(token)
+
+
+def _target(ratio: float, label: str):
+    try:
+        from hypothesis import target
+        from hypothesis.control import _current_build_context
+        if _current_build_context.value is not None:
+            target(min(float(ratio), 1e6) if np.isfinite(ratio) else 1e6, label=label)
+    except Exception:  # pragma: no cover - outside a hypothesis run there is nothing to target
+        pass
+
+
+def close(observed, expected, allowed, what: str, sides: dict | None = None) -> Comparison:
+    """Require |observed - expected| <= allowed elementwise; raise Mismatch with the worst element."""
+    __tracebackhide__ = True
+    obs, exp = np.asarray(observed), np.asarray(expected)
+    if obs.shape != exp.shape:
+        raise Mismatch(f"{what}: shape {obs.shape} != {exp.shape}",
+                       sides=sides or {"observed": obs, "expected": exp})
+    c = compare(obs, exp, allowed)
+    rec = _recorder.get()
+    if rec is not None:
+        rec.add(what, c)
+    _target(c.ratio, what)
+    if not c.ok:
+        raise Mismatch(f"{what}: {c.describe()}", c, sides or {"observed": obs, "expected": exp})
+    return c
+
+
+def equal(observed, expected, what: str, sides: dict | None = None) -> Comparison:
+    """Bit-exact equality (allowed error 0), with the same reporting as :func:`close`."""
+    __tracebackhide__ = True
+    return close(observed, expected, 0.0, what, sides)
+
+
+def holds(condition: bool, message: str, sides: dict | None = None):
+    """Require a non-numeric condition (shape, dtype, raises, ...)."""
+    __tracebackhide__ = True
+    if not condition:
+        raise Mismatch(message, sides=sides)
+
+
+def raises(fn, exc_types, what: str):
+    """Require ``fn()`` to raise one of ``exc_types``; return the exception."""
+    __tracebackhide__ = True
+    try:
+        fn()
+    except exc_types as e:
+        return e
+    raise Mismatch(f"{what}: expected {exc_types} to be raised, nothing was")

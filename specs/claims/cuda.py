@@ -1,0 +1,1 @@
+"""CUDA-path claims (TF32, determinism, CPU/GPU agreement)."""

@@ -1,0 +1,455 @@
+"""Claims from the seed documents (shared/seeds): a Cross Validated question (post 335321, file 001)
+and its two answers (post 335327, file 000; post 485178, file 002).  Paraphrased, not quoted."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+from .. import reference as ref
+from .. import strategies as S
+from ..case import Case, cast
+from ..check import close, equal, holds
+from ..oracle import check_conv, check_signal, conv_expect, conv_of, signal_call, signal_expect
+from ..problem import Problem, SignalProblem
+from . import CONDITIONAL, HOLDS, REFUTED, claim
+
+Q = "seed 001 (question, post 335321)"
+A1 = "seed 000 (answer, post 335327)"
+A2 = "seed 002 (answer, post 485178)"
+
+PATCH = np.array([[1, 1, 1], [0, 1, 1], [0, 0, 1]], dtype=np.float64)
+FILTER = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]], dtype=np.float64)
+B2 = np.array([[1, 0, 0], [0, 1, 0], [1, 0, 1]], dtype=np.float64)
+A5 = np.array([[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]], dtype=np.float64)
+
+
+def _sig(a, k, mode="valid"):
+    return Case(SignalProblem(a=a.shape, k=k.shape, mode=mode), {"a": a, "k": k})
+
+
+def _conv1(a, k):
+    p = Problem(h=a.shape[0], w=a.shape[1], kh=k.shape[0], kw=k.shape[1])
+    return Case(p, {"x": a[None, None].copy(), "w": k[None, None].copy()})
+
+
+# pinned edge problems every conv claim runs first (when the backend's capabilities admit them)
+EDGE = [Case.seeded(Problem.parse(d), 1) for d in (
+    "n1c1h1w1_o1k1x1",                      # the smallest problem
+    "n1c1h2w3_o1k4x5_s1x1_p2x2",            # kernel larger than the input, saved by padding
+    "n2c3h7w5_o2k2x3_s3x4_p0x1",            # stride larger than the kernel, batch > 1
+    "n1c4h6w6_o8k3x3_s1x1_p3x3_d1x1_g4",   # depthwise (multiplier 2), padding = kernel size
+    "n1c2h9w9_o2k3x2_s2x1_p1x0_d3x2_g1_bias",
+)]
+
+
+def _fits(case, be):
+    p = case.problem
+    c = be.caps
+    return (p.dtype in c.dtypes and max(p.h, p.w) <= c.max_size and max(p.kh, p.kw) <= c.max_kernel
+            and max(p.sh, p.sw) <= c.max_stride and max(p.dh, p.dw) <= c.max_dilation
+            and (p.g == 1 or c.groups) and (not (p.ph or p.pw) or c.padding) and (not p.bias or c.bias)
+            and p.n <= c.max_batch and p.c // p.g <= c.max_channels)
+
+
+def conv_with_edges(**opts):
+    """Conv cases for a backend, with the pinned EDGE problems it can run mixed in first."""
+    def factory(be):
+        edges = [e for e in EDGE if _fits(e, be)]
+        base = S.conv_cases(be.caps, **opts)
+        return st.one_of(st.sampled_from(edges), base) if edges and not opts else base
+    return factory
+
+
+# 1 ------------------------------------------------------------------------------------------------
+@claim(id="lecture-patch-sum", group="seed", source=Q, needs={"conv2d"}, expected=HOLDS,
+       statement="The lecture's patch [[1,1,1],[0,1,1],[0,0,1]] and filter [[1,0,1],[0,1,0],[1,0,1]] give 4 "
+                 "as the sum of element-wise products",
+       cases=S.fixed(_conv1(PATCH, FILTER)))
+def _(be, case):
+    equal(np.sum(np.multiply(PATCH, FILTER)), 4.0, "sum(patch * filter)")
+    y = be.call("conv2d", case)
+    equal(y.reshape(()), 4.0, f"{be.name}.conv2d(patch, filter)")
+
+
+# 2 ------------------------------------------------------------------------------------------------
+@claim(id="scipy-answer-example", group="seed", source=f"{A1}; {Q}", needs={"convolve2d"}, expected=HOLDS,
+       statement="For the answer's 5x5 A and the lecture filter, convolve2d(A, B, 'valid') is "
+                 "[[4,3,4],[2,4,3],[2,3,4]]",
+       cases=S.fixed(_sig(A5, FILTER)))
+def _(be, case):
+    y = signal_call(be, "convolve2d", case)
+    equal(y, np.array([[4, 3, 4], [2, 4, 3], [2, 3, 4]], dtype=y.dtype), f"{be.name}.convolve2d(A, B, 'valid')")
+
+
+# 3 ------------------------------------------------------------------------------------------------
+def corr_formula(a, k):
+    """C[m,n] = sum_u sum_v A[m+u, n+v] B[u,v] over the valid range, literally (float64)."""
+    a, k = np.asarray(a, dtype=np.float64), np.asarray(k, dtype=np.float64)
+    P, Q_ = k.shape
+    out = np.zeros((a.shape[0] - P + 1, a.shape[1] - Q_ + 1))
+    for m in range(out.shape[0]):
+        for n in range(out.shape[1]):
+            out[m, n] = sum(a[m + u, n + v] * k[u, v] for u in range(P) for v in range(Q_))
+    return out
+
+
+@claim(id="answer-formula-is-convolution", group="seed", source=A1, needs={"convolve2d"}, expected=REFUTED,
+       statement="2-D discrete convolution is C[m,n] = sum_u sum_v A[m+u,n+v] B[u,v] (refuted: that is "
+                 "cross-correlation; convolve2d differs unless B equals its 180-degree rotation)",
+       cases=S.signal(modes=("valid",), max_size=8, max_kernel=4))
+def _(be, case):
+    if any(q > m for m, q in zip(case.problem.a, case.problem.k)):
+        return                       # the formula is only written for the kernel inside the input
+    y = signal_call(be, "convolve2d", case)
+    _, allowed = signal_expect(be, case.a, case.k, "valid", "convolve2d")
+    close(y, corr_formula(case.a, case.k), 2 * allowed, f"{be.name}.convolve2d(A, B, 'valid') vs the formula",
+          sides={"A": case.a, "B": case.k, "convolve2d": y, "formula": corr_formula(case.a, case.k)})
+
+
+@claim(id="answer-formula-is-conv-layer", group="seed", source=A1, needs={"conv2d"}, expected=HOLDS,
+       statement="The same formula C[m,n] = sum_u sum_v A[m+u,n+v] B[u,v] is exactly what a CNN conv layer "
+                 "computes (one channel, stride 1, no padding)",
+       cases=S.conv(batch=1, c=1, o=1, g=1, sh=1, sw=1, ph=0, pw=0, dh=1, dw=1, bias=False, max_class=2))
+def _(be, case):
+    y = be.call("conv2d", case)
+    _, allowed = conv_expect(be, case)
+    f = corr_formula(case.x[0, 0], case.w[0, 0])
+    close(y[0, 0], f, allowed[0, 0], f"{be.name}.conv2d vs the formula",
+          sides={"A": case.x[0, 0], "B": case.w[0, 0], "conv2d": y[0, 0], "formula": f})
+
+
+# 4 ------------------------------------------------------------------------------------------------
+def _flip_identity(be, case):
+    """convolve2d(a, k) == correlate2d(a, rot180(k)) == rot180(correlate2d(rot180(a), k)) (full/valid)."""
+    mode = case.problem.mode
+    conv = signal_call(be, "convolve2d", case)
+    _, allowed = signal_expect(be, case.a, case.k, mode, "convolve2d")
+    kr = np.ascontiguousarray(ref.rot180(case.k))
+    corr = signal_call(be, "correlate2d", case, k=kr)
+    close(conv, corr, 2 * allowed, f"{be.name}: convolve2d(a, k, {mode!r}) vs correlate2d(a, rot180(k), {mode!r})",
+          sides={"a": case.a, "k": case.k, "convolve2d(a,k)": conv, "correlate2d(a,rot180 k)": corr,
+                 "difference": conv - corr})
+    if mode != "same":
+        ar = np.ascontiguousarray(ref.rot180(case.a))
+        corr2 = ref.rot180(signal_call(be, "correlate2d", case, a=ar))
+        close(conv, corr2, 2 * allowed, f"{be.name}: convolve2d(a, k) vs rot180(correlate2d(rot180(a), k))",
+              sides={"a": case.a, "k": case.k, "convolve2d(a,k)": conv, "rot180 correlate2d(rot180 a,k)": corr2})
+
+
+@claim(id="convolution-is-flipped-correlation", group="seed", source=A2, needs={"convolve2d", "correlate2d"},
+       expected=HOLDS,
+       statement="Convolution is the sum of products with the kernel rotated 180 degrees (or the input flipped), "
+                 "in 'full' and 'valid' modes",
+       cases=S.signal(modes=("full", "valid")))
+def _(be, case):
+    _flip_identity(be, case)
+
+
+@claim(id="flipped-correlation-same-mode", group="seed", source=A2, needs={"convolve2d", "correlate2d"},
+       expected=CONDITIONAL, condition="every kernel dimension is odd",
+       statement="In 'same' mode, convolve2d(a, k) equals correlate2d(a, rot180(k)) only for odd kernel sizes: "
+                 "scipy centres even kernels differently for the two",
+       cases=S.signal(modes=("same",), kernel_parity="odd"),
+       outside=S.signal(modes=("same",), kernel_parity="even"))
+def _(be, case):
+    _flip_identity(be, case)
+
+
+# 5 ------------------------------------------------------------------------------------------------
+@st.composite
+def _symmetric_cases(draw, be, kind):
+    n = draw(st.integers(2, 5))
+    m = draw(st.integers(2, 5)) if kind == "point" else n
+    shape = (n, m)
+    k = draw(S.point_symmetric_kernel(shape) if kind == "point" else S.transpose_only_symmetric_kernel(shape))
+    dtype = draw(st.sampled_from([d for d in be.caps.dtypes if d in ("f64", "f32")] or ["f64"]))
+    a = draw(S._array(shape, dtype, "int"))
+    return Case(SignalProblem(a=shape, k=shape, mode="valid", dtype=dtype), {"a": a, "k": cast(k, dtype)})
+
+
+@claim(id="symmetric-filter-conv-is-elementwise-sum", group="seed", source=A2, needs={"convolve2d"},
+       expected=CONDITIONAL, condition="the kernel equals its 180-degree rotation (k == rot180(k))",
+       statement="Convolving a patch with a same-sized filter equals the sum of element-wise products when the "
+                 "filter is symmetric -- true for point symmetry, false for mere transpose symmetry (k == k.T)",
+       cases=lambda be: _symmetric_cases(be, "point"), outside=lambda be: _symmetric_cases(be, "transpose"))
+def _(be, case):
+    y = signal_call(be, "convolve2d", case)
+    _, allowed = signal_expect(be, case.a, case.k, "valid", "convolve2d")
+    s = np.sum(np.multiply(case.a.astype(np.float64), case.k.astype(np.float64)))
+    close(y.reshape(()).astype(np.float64), s, 2 * float(allowed.reshape(())),
+          f"{be.name}.convolve2d(patch, k, 'valid') vs sum(patch * k)",
+          sides={"patch": case.a, "k": case.k, "rot180(k)": ref.rot180(case.k), "convolve2d": y,
+                 "sum(patch*k)": np.array([[s]])})
+
+
+# 6 ------------------------------------------------------------------------------------------------
+@claim(id="asymmetric-filter-example", group="seed", source=A2, needs={"convolve2d"}, expected=HOLDS,
+       statement="With A = [[1,1,1],[0,1,1],[0,0,1]] and B2 = [[1,0,0],[0,1,0],[1,0,1]], the element-wise sum "
+                 "is 3 while convolve2d(A, B2, 'valid') is [[4]]",
+       cases=S.fixed(_sig(PATCH, B2)))
+def _(be, case):
+    equal(np.sum(np.multiply(PATCH, B2)), 3.0, "sum(A * B2)")
+    y = signal_call(be, "convolve2d", case)
+    equal(y, np.array([[4.0]], dtype=y.dtype), f"{be.name}.convolve2d(A, B2, 'valid')")
+
+
+# 7 ------------------------------------------------------------------------------------------------
+@claim(id="dot-2d-example", group="seed", source=f"{A2}; {Q}", needs={"dot2d"}, expected=HOLDS,
+       statement="np.dot of the 3x3 patch and the lecture filter is the matrix [[2,1,2],[1,1,1],[1,0,1]], "
+                 "not the scalar 4",
+       cases=S.fixed(_sig(PATCH, FILTER)))
+def _(be, case):
+    d = be.op("dot2d")(case.a, case.k)
+    equal(np.asarray(d), np.array([[2, 1, 2], [1, 1, 1], [1, 0, 1]], dtype=np.float64), f"{be.name}.dot2d(A, B)")
+
+
+@st.composite
+def _square_pairs(draw, be, max_n=4):
+    n = draw(st.integers(1, max_n))
+    dtype = draw(st.sampled_from([d for d in be.caps.dtypes if d in ("f64", "f32")] or ["f64"]))
+    regime = draw(st.sampled_from(["int", "flt"]))
+    return Case(SignalProblem(a=(n, n), k=(n, n), mode="valid", dtype=dtype, regime=regime),
+                {"a": draw(S._array((n, n), dtype, regime)), "k": draw(S._array((n, n), dtype, regime))})
+
+
+@claim(id="dot-2d-is-elementwise-sum", group="seed", source=f"{Q}; {A2}", needs={"dot2d"}, expected=REFUTED,
+       statement="For 2-D arrays, dot(A, B) equals the sum of element-wise products (refuted: it is a matrix "
+                 "product)",
+       cases=lambda be: _square_pairs(be))
+def _(be, case):
+    d = np.asarray(be.op("dot2d")(case.a, case.k))
+    s = np.sum(case.a.astype(np.float64) * case.k.astype(np.float64))
+    holds(d.shape == () or d.size == 1, f"{be.name}.dot2d(A, B) has shape {d.shape}, the element-wise sum is a "
+          f"scalar ({s:g})", sides={"A": case.a, "B": case.k, "dot(A,B)": d, "sum(A*B)": np.array([[s]])})
+    n = case.a.size
+    from ..tolerance import gamma, unit_roundoff
+    u = unit_roundoff(case.problem.dtype if case.problem.dtype in ("f32", "f64") else "f64")
+    close(d.reshape(()).astype(np.float64), s, 2 * gamma(n, u) * np.sum(np.abs(case.a * case.k)) + 0.0,
+          "dot(A, B) vs sum(A * B)")
+
+
+@claim(id="vec-dot-is-elementwise-sum-is-trace", group="seed", source=A2, needs={"dot2d"}, expected=HOLDS,
+       statement="vec(A).vec(B) == sum(A * B) == trace(A^T B): the element-wise sum is the dot product of the "
+                 "flattened arrays",
+       cases=lambda be: _square_pairs(be, max_n=6))
+def _(be, case):
+    a, b = case.a, case.k
+    f = be.op("dot2d")
+    v = np.asarray(f(a.reshape(1, -1), b.reshape(-1, 1))).reshape(())
+    t = np.trace(np.asarray(f(np.ascontiguousarray(a.T), b)))
+    s = np.sum(a.astype(np.float64) * b.astype(np.float64))
+    from ..tolerance import gamma, unit_roundoff
+    u = unit_roundoff(case.problem.dtype)
+    bound = (gamma(a.size, u) + gamma(a.size, 2.0 ** -53)) * float(np.sum(np.abs(a.astype(np.float64) * b)))
+    exact = case.problem.regime == "int"
+    close(np.float64(v), s, 0.0 if exact else bound, f"{be.name}: vec(A).vec(B) vs sum(A*B)",
+          sides={"A": a, "B": b})
+    close(np.float64(t), s, 0.0 if exact else bound, f"{be.name}: trace(dot(A^T, B)) vs sum(A*B)",
+          sides={"A": a, "B": b})
+
+
+# 8 ------------------------------------------------------------------------------------------------
+@claim(id="output-is-filter-dot-receptive-field", group="seed", source=f"{Q} (quoted course notes)",
+       needs={"conv2d"}, expected=HOLDS,
+       statement="Each output of a conv layer is the dot product of the flattened filter (all its channels) "
+                 "with the flattened receptive field, plus the bias",
+       cases=conv_with_edges())
+def _(be, case):
+    p = case.problem
+    y = be.call("conv2d", case).astype(np.float64)
+    _, allowed = conv_expect(be, case)
+    xp = np.pad(case.x.astype(np.float64), ((0, 0), (0, 0), (p.ph, p.ph), (p.pw, p.pw)))
+    rng = np.random.default_rng(0)
+    idx = list(np.ndindex(*y.shape))
+    if len(idx) > 64:
+        idx = [idx[i] for i in rng.choice(len(idx), 64, replace=False)]
+    cg, og = p.c // p.g, p.o // p.g
+    for n, o, i, j in idx:
+        g = o // og
+        field = xp[n, g * cg:(g + 1) * cg, i * p.sh:i * p.sh + p.ekh:p.dh, j * p.sw:j * p.sw + p.ekw:p.dw]
+        dot = float(np.dot(case.w[o].astype(np.float64).ravel(), field.ravel()))
+        dot += float(case.b[o]) if case.b is not None else 0.0
+        close(y[n, o, i, j], dot, allowed[n, o, i, j], f"{be.name}.conv2d{[n, o, i, j]} vs filter . field + bias",
+              sides={"filter": case.w[o], "receptive field": field, "x": case.x})
+
+
+# 9 ------------------------------------------------------------------------------------------------
+@claim(id="im2col-matmul", group="seed", source=f"{Q} (quoted course notes)", needs={"conv2d"}, expected=HOLDS,
+       statement="A conv layer is one matrix product W_row . X_col (im2col) for every stride, padding and "
+                 "dilation, with groups as a block-diagonal W_row",
+       cases=conv_with_edges())
+def _(be, case):
+    p = case.problem
+    y = be.call("conv2d", case)
+    _, allowed = conv_expect(be, case)
+    wr = ref.weight_rows(case.w.astype(np.float64), p)
+    k = p.kh * p.kw
+    for g in range(p.g):   # W_row is block diagonal: zero outside each group's channel block
+        og, cg = p.o // p.g, p.c // p.g
+        block = np.zeros_like(wr[g * og:(g + 1) * og])
+        block[:, g * cg * k:(g + 1) * cg * k] = wr[g * og:(g + 1) * og, g * cg * k:(g + 1) * cg * k]
+        holds(np.array_equal(block, wr[g * og:(g + 1) * og]), "W_row is not block diagonal")
+    mm = ref.im2col(case.x, case.w, case.b, **p.kwargs())
+    close(y, mm, allowed, f"{be.name}.conv2d vs W_row @ X_col",
+          sides={"x": case.x, "w": case.w, "observed": y, "W_row @ X_col": mm})
+
+
+# 10/11 ---------------------------------------------------------------------------------------------
+ONE_BY_ONE = dict(kh=1, kw=1, sh=1, sw=1, ph=0, pw=0, dh=1, dw=1, g=1)
+
+
+@claim(id="1x1-conv-is-channel-matmul", group="seed", source=A1, needs={"conv2d"}, expected=HOLDS,
+       statement="A 1x1 conv is, at every pixel, the dot product of the channel vector with each filter: a "
+                 "matrix product over channels",
+       cases=S.conv(**ONE_BY_ONE))
+def _(be, case):
+    y = be.call("conv2d", case)
+    _, allowed = conv_expect(be, case)
+    mm = np.einsum("nchw,oc->nohw", case.x.astype(np.float64), case.w[:, :, 0, 0].astype(np.float64))
+    if case.b is not None:
+        mm = mm + case.b.astype(np.float64)[None, :, None, None]
+    close(y, mm, allowed, f"{be.name}.conv2d (1x1) vs W @ x per pixel", sides={"x": case.x, "W": case.w[:, :, 0, 0]})
+
+
+@claim(id="1x1-conv-keeps-height-width", group="seed", source=A1, needs={"conv2d"}, expected=HOLDS,
+       statement="A 1x1 conv with stride 1 and no padding changes the depth, not the height or width",
+       cases=S.conv(**ONE_BY_ONE))
+def _(be, case):
+    p = case.problem
+    y = be.op("conv2d")(case.x, case.w, case.b, **p.kwargs())    # raw call: the shape is the property
+    shape = np.shape(y)
+    holds(shape == (p.n, p.o, p.h, p.w), f"{be.name}.conv2d (1x1, stride 1, pad 0) of {case.x.shape} gave {shape}, "
+          f"expected {(p.n, p.o, p.h, p.w)}")
+
+
+# 12 -------------------------------------------------------------------------------------------------
+@claim(id="conv-is-sum-of-channel-correlations", group="seed", source=A1, needs={"conv2d"}, expected=HOLDS,
+       statement="A multi-channel conv layer is the sum over input channels of single-channel 2-D "
+                 "cross-correlations (valid mode)",
+       cases=S.conv(sh=1, sw=1, ph=0, pw=0, dh=1, dw=1, g=1, bias=False, max_class=2))
+def _(be, case):
+    y = be.call("conv2d", case)
+    _, allowed = conv_expect(be, case)
+    x, w = case.x.astype(np.float64), case.w.astype(np.float64)
+    s = np.zeros(y.shape)
+    for n in range(x.shape[0]):
+        for o in range(w.shape[0]):
+            for c in range(x.shape[1]):
+                s[n, o] += ref.correlate(x[n, c], w[o, c], "valid")
+    close(y, s, allowed, f"{be.name}.conv2d vs sum_c correlate2d(x[n,c], w[o,c], 'valid')",
+          sides={"x": case.x, "w": case.w, "observed": y, "sum of correlations": s})
+
+
+# 13 -------------------------------------------------------------------------------------------------
+@claim(id="fc-layer-is-whole-input-conv", group="seed", source=f"{A1} (note 2); {Q} (quoted book)",
+       needs={"conv2d"}, expected=HOLDS,
+       statement="A fully connected layer y = W x + b (a dot product per output) equals a conv layer whose "
+                 "kernel covers the whole input",
+       cases=S.conv(kernel=lambda h, w: (h, w), g=1, sh=1, sw=1, max_class=2))
+def _(be, case):
+    y = be.call("conv2d", case)
+    _, allowed = conv_expect(be, case)
+    p = case.problem
+    W = case.w.reshape(p.o, -1).astype(np.float64)
+    fc = case.x.reshape(p.n, -1).astype(np.float64) @ W.T
+    if case.b is not None:
+        fc = fc + case.b.astype(np.float64)
+    close(y.reshape(p.n, p.o), fc, allowed.reshape(p.n, p.o), f"{be.name}.conv2d (whole-input kernel) vs W x + b",
+          sides={"x": case.x, "W": W, "conv2d": y.reshape(p.n, p.o), "Wx+b": fc})
+
+
+# 14 -------------------------------------------------------------------------------------------------
+@claim(id="conv-matrix-is-block-toeplitz", group="seed", source=f"{A2} (last note)", needs={"conv2d"},
+       expected=HOLDS,
+       statement="A conv layer is not an arbitrary fully connected layer: its matrix is doubly block Toeplitz "
+                 "(weights shared across positions, at most C_in/G*kH*kW nonzeros per row)",
+       cases=S.conv(batch=1, bias=False, max_class=1, max_size=6))
+def _(be, case):
+    p = case.problem
+    nin = p.c * p.h * p.w
+    basis = np.eye(nin, dtype=case.x.dtype).reshape(nin, p.c, p.h, p.w)
+    cols = []
+    step = max(1, be.caps.max_batch)
+    for s in range(0, nin, step):      # probe the linear map with unit impulses, max_batch at a time
+        chunk = np.ascontiguousarray(basis[s:s + step])
+        sub = conv_of(chunk, case.w, problem=p.with_(n=len(chunk)))
+        cols.append(be.call("conv2d", sub))
+    M = np.concatenate(cols).reshape(nin, -1).T                  # rows: outputs, columns: inputs
+    probe = conv_of(basis, case.w, problem=p.with_(n=nin))
+    exp, allowed = conv_expect(be, probe)
+    T = exp.reshape(nin, -1).T
+    close(M, T, allowed.reshape(nin, -1).T, f"{be.name}.conv2d as a matrix vs the Toeplitz matrix built from w",
+          sides={"w": case.w, "observed matrix": M, "Toeplitz matrix": T})
+    nnz = np.count_nonzero(np.abs(M) > allowed.reshape(nin, -1).T, axis=1)
+    holds(int(nnz.max(initial=0)) <= p.k_terms, f"a row of {be.name}.conv2d's matrix has {int(nnz.max())} "
+          f"nonzeros, more than C/G*kH*kW = {p.k_terms}", sides={"w": case.w, "observed matrix": M})
+
+
+# 15 -------------------------------------------------------------------------------------------------
+@claim(id="lecture-filter-point-symmetric", group="seed", source=A2, needs={"convolve2d", "correlate2d"},
+       expected=HOLDS,
+       statement="The lecture's filter [[1,0,1],[0,1,0],[1,0,1]] equals its 180-degree rotation, so convolving "
+                 "with it equals correlating with it",
+       cases=lambda be: S._array((5, 5), "f64", "int").map(lambda a: _sig(a, FILTER)))
+def _(be, case):
+    equal(ref.rot180(FILTER), FILTER, "rot180(filter) vs filter")
+    conv = signal_call(be, "convolve2d", case)
+    corr = signal_call(be, "correlate2d", case)
+    equal(conv, corr, f"{be.name}: convolve2d(a, F) vs correlate2d(a, F)",
+          sides={"a": case.a, "F": FILTER, "convolve2d": conv, "correlate2d": corr})
+
+
+# 16 -------------------------------------------------------------------------------------------------
+@claim(id="full-convolution-commutes", group="seed", source=A2, needs={"convolve2d"}, expected=HOLDS,
+       statement="Full convolution commutes: convolve2d(a, k) == convolve2d(k, a)",
+       cases=S.signal(modes=("full",)))
+def _(be, case):
+    ak = signal_call(be, "convolve2d", case)
+    ka = signal_call(be, "convolve2d", case, a=case.k, k=case.a)
+    _, allowed = signal_expect(be, case.a, case.k, "full", "convolve2d")
+    close(ak, ka, 2 * allowed, f"{be.name}: convolve2d(a, k) vs convolve2d(k, a)",
+          sides={"a": case.a, "k": case.k, "convolve2d(a,k)": ak, "convolve2d(k,a)": ka})
+
+
+@claim(id="correlation-commutes", group="seed", source=A2, needs={"correlate2d"}, expected=REFUTED,
+       statement="Correlation commutes like convolution: correlate2d(a, k) == correlate2d(k, a) (refuted)",
+       cases=S.signal(modes=("full",)))
+def _(be, case):
+    ak = signal_call(be, "correlate2d", case)
+    ka = signal_call(be, "correlate2d", case, a=case.k, k=case.a)
+    _, allowed = signal_expect(be, case.a, case.k, "full", "correlate2d")
+    close(ak, ka, 2 * allowed, f"{be.name}: correlate2d(a, k) vs correlate2d(k, a)",
+          sides={"a": case.a, "k": case.k, "correlate2d(a,k)": ak, "correlate2d(k,a)": ka, "difference": ak - ka})
+
+
+@claim(id="correlation-swap-is-rot180", group="seed", source=A2, needs={"correlate2d"}, expected=HOLDS,
+       statement="Swapping correlation's arguments rotates the result: correlate2d(a, k) == "
+                 "rot180(correlate2d(k, a)) (full mode)",
+       cases=S.signal(modes=("full",)))
+def _(be, case):
+    ak = signal_call(be, "correlate2d", case)
+    ka = ref.rot180(signal_call(be, "correlate2d", case, a=case.k, k=case.a))
+    _, allowed = signal_expect(be, case.a, case.k, "full", "correlate2d")
+    close(ak, ka, 2 * allowed, f"{be.name}: correlate2d(a, k) vs rot180(correlate2d(k, a))",
+          sides={"a": case.a, "k": case.k, "correlate2d(a,k)": ak, "rot180 correlate2d(k,a)": ka})
+
+
+# the contract itself: every op against the definition -----------------------------------------------
+@claim(id="conv2d-matches-definition", group="seed", source="contract (README); seed 000 formula",
+       needs={"conv2d"}, expected=HOLDS,
+       statement="conv2d equals the direct sum of the definition for every shape, stride, padding, dilation, "
+                 "groups, bias and dtype, within the error model",
+       cases=conv_with_edges(), budget=2.0)
+def _(be, case):
+    check_conv(be, case, be.call("conv2d", case))
+
+
+@claim(id="signal-ops-match-definition", group="seed", source="contract (README); scipy.signal semantics",
+       needs={"convolve2d", "correlate2d"}, expected=HOLDS,
+       statement="convolve2d and correlate2d follow scipy.signal's definition in every mode, including 'same' "
+                 "centring for even kernels and 'valid' with the kernel the larger array",
+       cases=S.signal())
+def _(be, case):
+    for op in ("convolve2d", "correlate2d"):
+        check_signal(be, op, case, signal_call(be, op, case))

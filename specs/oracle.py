@@ -1,0 +1,123 @@
+"""Exact answers and allowed errors for a case, as seen by one backend.
+
+``conv_expect(be, case)`` returns the exact conv2d result (float64, exact for the int regime) and the
+per-element allowed error of ``be`` (its accumulation model from :mod:`specs.tolerance`);
+``signal_expect`` does the same for convolve2d/correlate2d.  ``check_*`` compare an observed
+result against them through :func:`specs.check.close`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import reference as ref
+from .check import close
+from .problem import Problem, signal_out_shape
+from .tolerance import accumulation_for, direct_bound, exact_regime, fft_bound
+
+
+def _cache(case) -> dict:
+    c = case.__dict__.get("_cache")
+    if c is None:
+        c = case.__dict__["_cache"] = {}
+    return c
+
+
+def conv_exact(case):
+    """Exact conv2d of the case's data (float64; exact while partial sums < 2**53)."""
+    c = _cache(case)
+    if "y" not in c:
+        p = case.problem
+        c["y"] = ref.direct(case.x, case.w, case.b, **p.kwargs())
+        c["s"] = ref.abs_sum(case.x, case.w, case.b, **p.kwargs())
+    return c["y"], c["s"]
+
+
+def conv_allowed(acc, case):
+    """Per-element allowed error for accumulation model ``acc`` on a conv case."""
+    y, s = conv_exact(case)
+    p = case.problem
+    if acc.kind == "fast":
+        return fft_bound(case.x, case.w, p, acc) + direct_bound(p.k_terms, s, y, acc, False)
+    exact = exact_regime([case.x, case.w, case.b], float(s.max()) if s.size else 0.0, acc)
+    return direct_bound(p.k_terms, s, y, acc, exact)
+
+
+def conv_expect(be, case):
+    y, _ = conv_exact(case)
+    return y, conv_allowed(be.accumulation(case.problem.dtype), case)
+
+
+def check_conv(be, case, y, what="conv2d"):
+    """Require ``y`` (the backend's conv2d of ``case``) to match the definition within the bound."""
+    __tracebackhide__ = True
+    exp, allowed = conv_expect(be, case)
+    return close(y, exp, allowed, f"{be.name}.{what} vs the definition (direct sum)",
+                 sides={"x": case.x, "w": case.w, **({"b": case.b} if case.b is not None else {}),
+                        "observed": y, "expected": exp})
+
+
+def conv_of(x, w, b=None, problem: Problem | None = None, **kw):
+    """A throwaway case-like object for derived conv inputs (used by structural claims)."""
+    from .case import Case
+    p = problem or ref.problem_of(x, w, b, **kw)
+    return Case(p, {"x": x, "w": w, **({"b": b} if b is not None else {})})
+
+
+# -- signal operations ---------------------------------------------------------------------------
+
+def signal_exact(a, k, mode, op):
+    """Exact convolve/correlate (integers wrap like the dtype; floats in float64) and sum |a||k|."""
+    a, k = np.asarray(a), np.asarray(k)
+    fn = ref.convolve if op == "convolve2d" else ref.correlate
+    if np.result_type(a, k).kind in "iu":
+        return fn(a, k, mode), None
+    a64 = a.astype(np.complex128 if a.dtype.kind == "c" else np.float64)
+    k64 = k.astype(np.complex128 if k.dtype.kind == "c" else np.float64)
+    return fn(a64, k64, mode), fn(np.abs(a64), np.abs(k64), mode).real
+
+
+def signal_allowed(acc, a, k, mode, op):
+    a, k = np.asarray(a), np.asarray(k)
+    y, s = signal_exact(a, k, mode, op)
+    if s is None:
+        return y, np.zeros(y.shape)
+    kterms = int(min(a.size, k.size))
+    if acc.kind == "fast":
+        n_fft = int(np.prod([m + q - 1 for m, q in zip(a.shape, k.shape)]))
+        from .tolerance import unit_roundoff
+        norm = float(np.sqrt((np.abs(a.astype(np.complex128)) ** 2).sum()) * np.abs(k).sum())
+        allowed = (21 * np.log2(max(n_fft, 2)) + 2) * unit_roundoff(acc.acc) * norm
+        return y, allowed + direct_bound(kterms, s, y, acc, False)
+    exact = exact_regime([a, k], float(s.max()) if s.size else 0.0, acc)
+    return y, direct_bound(kterms, s, y, acc, exact)
+
+
+def signal_dtype_name(a, k):
+    from .problem import dtype_name
+    return dtype_name(np.result_type(np.asarray(a), np.asarray(k)))
+
+
+def signal_expect(be, a, k, mode, op):
+    dt = signal_dtype_name(a, k)
+    return signal_allowed(be.accumulation(dt) if hasattr(be, "accumulation") else accumulation_for(dt), a, k,
+                          mode, op)
+
+
+def signal_call(be, op, case, a=None, k=None, mode=None):
+    """Call the backend's ``op`` (convolve2d/correlate2d) under the contract guard on derived arrays."""
+    a = case.a if a is None else a
+    k = case.k if k is None else k
+    mode = case.problem.mode if mode is None else mode
+    expect = (signal_out_shape(np.shape(a), np.shape(k), mode), np.result_type(a, k))
+    return be.call(op, case, args=(a, k), kwargs={"mode": mode}, expect=expect)
+
+
+def check_signal(be, op, case, y, a=None, k=None, mode=None, what=None):
+    __tracebackhide__ = True
+    a = case.a if a is None else a
+    k = case.k if k is None else k
+    mode = case.problem.mode if mode is None else mode
+    exp, allowed = signal_expect(be, a, k, mode, op)
+    return close(y, exp, allowed, what or f"{be.name}.{op}(a, k, {mode!r}) vs the definition",
+                 sides={"a": a, "k": k, "observed": y, "expected": exp})
