@@ -1,0 +1,68 @@
+"""Everything a person reads: the failure message (built here and nowhere else), verdict tables,
+and the Markdown / JSON / HTML audit reports."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .claims import CONDITIONAL, REFUTED
+
+MAX_SHOWN = 400          # largest array printed in full in a failure message
+
+SYMBOL = {"holds": "✓", "refuted": "✗", "conditional": "✓ (cond.)", "broken": "✗ broken", "error": "✗ error",
+          "no-counterexample": "✓ (no cex)"}
+
+
+def fmt_array(name: str, a) -> str:
+    a = np.asarray(a)
+    if a.size <= MAX_SHOWN:
+        body = np.array2string(a, max_line_width=110, threshold=MAX_SHOWN + 1)
+    else:
+        body = f"<{a.dtype} array of shape {a.shape}: min {a.min():.6g}, max {a.max():.6g}> (see the repro command)"
+    return f"  {name} {tuple(a.shape)} {a.dtype}:\n" + "\n".join("    " + line for line in body.splitlines())
+
+
+def verdict_cell(o) -> str:
+    """One cell of the verdict table for an Outcome (or a skip reason string)."""
+    if isinstance(o, str):
+        return "—"
+    if o.found in ("broken", "error"):
+        return "✗ " + o.found
+    if o.found in ("refuted",):
+        return "✗ refuted"
+    if o.found == "conditional":
+        return "✓ only if cond."
+    if o.found == "no-counterexample":
+        return "✓ holds"
+    return "✓ holds"
+
+
+def failure_message(o) -> str:
+    """The one failure message: claim, verdicts, descriptor, minimal arrays, worst element, repro."""
+    c = o.claim
+    lines = [f"claim {c.id} on {o.backend}: expected {c.describe_expected()}, found {o.found}",
+             f"  statement: {c.statement}", f"  source: {c.source}", "", o.message]
+    if o.case is not None:
+        lines += ["", f"problem: {o.case.problem}" + (f"  (data seed {o.case.seed})" if o.case.seed is not None else "")]
+        shown = dict(o.case.arrays)
+        for k, v in (o.sides or {}).items():
+            if k not in shown and v is not None:
+                shown[k] = v
+        for k, v in shown.items():
+            if v is not None:
+                lines.append(fmt_array(k, v))
+    comp = getattr(o.failure, "comparison", None)
+    if comp is not None and comp.index is not None:
+        lines += ["", f"worst element {list(comp.index)}: observed {comp.observed!r}, expected {comp.expected!r}, "
+                      f"allowed error {comp.allowed:.6g}, error/allowed = {comp.ratio:.4g}"]
+    if o.repro:
+        lines += ["", "reproduce:", "  " + o.repro]
+    lines += ["", f"({o.examples} examples in {o.seconds:.2f}s; worst error/allowed seen {o.worst_ratio:.3g})"]
+    return "\n".join(lines)
+
+
+def success_note(o) -> str:
+    """What a passing refuted/conditional claim found (its shrunk counterexample), for logs."""
+    if o.claim.expected in (REFUTED, CONDITIONAL) and o.case is not None:
+        return f"counterexample ({o.case.problem}): {o.message.splitlines()[0]}"
+    return f"holds over {o.examples} examples (worst error/allowed {o.worst_ratio:.3g})"

@@ -1,0 +1,10 @@
+"""Uses the first group's filters for every group."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _base  # noqa: E402
+
+
+def conv2d(x, w, b=None, **kw):
+    return _base.conv2d(x, w, b, group_weights=lambda g: 0, **kw)
