@@ -9,6 +9,9 @@ its ``expected`` verdict and the property itself:
 * ``conditional`` -- holds on ``cases`` (the domain where ``condition`` is true) and is refuted on
   ``outside`` (its complement): both searches run.
 
+Refutations are searched in the exact (small-integer) regime wherever the claim allows it, so that a
+counterexample is a bit-exact difference, never an artefact of rounding.
+
 A property is a plain function ``check(backend, case)`` that returns, or raises
 :class:`specs.check.Mismatch` with a precise message.  It knows nothing about pytest or reports.
 

@@ -1,0 +1,94 @@
+"""Every property can fail: each claim is run against a deliberately wrong implementation (its
+'twin') and must reject it -- a holds-claim finds a counterexample, a refuted claim finds none, a
+conditional claim sees its condition broken."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import settings
+
+from specs.backends import Backend, Capabilities
+from specs.claims import REGISTRY, load_builtin
+from specs.engine import run_claim
+
+from .conftest import gallery_path
+
+load_builtin()
+
+
+def _dot_backend(name, fn):
+    return Backend(name, {"dot2d": fn}, Capabilities(dtypes=("f64", "f32")), origin="selftest")
+
+
+INLINE = {
+    "dot-elementwise": _dot_backend("dot-elementwise", lambda a, b: np.multiply(a, b)),
+    "dot-returns-sum": _dot_backend("dot-returns-sum", lambda a, b: np.sum(np.multiply(a, b))),
+    "dot-drops-last-term": _dot_backend("dot-drops-last-term", lambda a, b: np.dot(a[..., :-1], b[:-1])
+                                        if a.shape[-1] > 1 else np.dot(a, b)),
+}
+
+#: claim id -> the wrong implementation (gallery file or inline backend) it must reject
+TWINS = {
+    "lecture-patch-sum": "dot_confusion",
+    "scipy-answer-example": "dot_confusion",
+    "answer-formula-is-convolution": "convolve_no_flip",
+    "answer-formula-is-conv-layer": "flipped_kernel",
+    "convolution-is-flipped-correlation": "convolve_flip_one_axis",
+    "flipped-correlation-same-mode": "same_centring_swapped",
+    "symmetric-filter-conv-is-elementwise-sum": "convolve_no_flip",
+    "asymmetric-filter-example": "convolve_no_flip",
+    "dot-2d-example": "dot-elementwise",
+    "dot-2d-is-elementwise-sum": "dot-returns-sum",
+    "vec-dot-is-elementwise-sum-is-trace": "dot-drops-last-term",
+    "output-is-filter-dot-receptive-field": "bias_wrong_axis",
+    "im2col-matmul": "dilation_off_by_one",
+    "1x1-conv-is-channel-matmul": "channels_reversed",
+    "1x1-conv-keeps-height-width": "pads_1x1",
+    "conv-is-sum-of-channel-correlations": "drops_last_channel",
+    "fc-layer-is-whole-input-conv": "flipped_kernel",
+    "conv-matrix-is-block-toeplitz": "global_mean_leak",
+    "lecture-filter-point-symmetric": "dot_confusion",
+    "full-convolution-commutes": "convolve_flip_one_axis",
+    "correlation-commutes": "correlate_is_convolve",
+    "correlation-swap-is-rot180": "correlate_is_convolve",
+    "conv2d-matches-definition": "flipped_kernel",
+    "signal-ops-match-definition": "same_centring_swapped",
+}
+
+
+def twin_backend(name):
+    if name in INLINE:
+        return INLINE[name]
+    if callable(name):
+        return name()
+    from specs.backends import load_impl
+    return load_impl(gallery_path(name))
+
+
+def register(extra: dict):
+    """Other self-test modules (library and CUDA claims) add their twins here."""
+    TWINS.update(extra)
+
+
+def test_every_builtin_claim_has_a_twin():
+    from . import twins_extra  # noqa: F401  (library and CUDA twins)
+    missing = sorted(set(REGISTRY) - set(TWINS) - {c for c in REGISTRY if REGISTRY[c].group == "user"})
+    assert not missing, f"claims without a wrong twin (a property that cannot be shown to fail): {missing}"
+
+
+def _twin_params():
+    from . import twins_extra  # noqa: F401
+    return [pytest.param(cid, t, id=cid) for cid, t in TWINS.items()]
+
+
+@pytest.mark.parametrize(("claim_id", "twin"), _twin_params())
+def test_claim_rejects_its_twin(claim_id, twin):
+    claim = REGISTRY[claim_id]
+    be = twin_backend(twin)
+    from specs.claims import applicable
+    ok, why = applicable(claim, be)
+    assert ok, f"the twin of {claim_id} is not applicable: {why}"
+    outcome = run_claim(claim, be, settings.default)
+    assert not outcome.ok, (f"{claim_id} did not reject its wrong twin {getattr(be, 'name', twin)}: found "
+                            f"{outcome.found} over {outcome.examples} examples")
