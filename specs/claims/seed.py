@@ -40,6 +40,10 @@ EDGE = [Case.seeded(Problem.parse(d), 1) for d in (
     "n2c3h7w5_o2k2x3_s3x4_p0x1",            # stride larger than the kernel, batch > 1
     "n1c4h6w6_o8k3x3_s1x1_p3x3_d1x1_g4",   # depthwise (multiplier 2), padding = kernel size
     "n1c2h9w9_o2k3x2_s2x1_p1x0_d3x2_g1_bias",
+    "n2c3h5w6_o2k1x1_s2x3_p1x0",            # 1x1 kernel with stride and padding (fast-path bugs)
+    "n1c12h5w5_o3k3x3_p1x1",                # many channels (unrolled channel loops)
+    "n1c24h4w4_o4k1x1_g2_bias",             # many channels per group, 1x1, bias
+    "n1c2h20w18_o2k3x3_p1x1",               # more than 16 output rows (tiling remainders)
 )] + [Case(Problem.parse("n1c1h3w3_o1k1x1"),              # identity 1x1 conv: the output must be a copy
            {"x": np.arange(9.0).reshape(1, 1, 3, 3) - 4, "w": np.ones((1, 1, 1, 1))})]
 

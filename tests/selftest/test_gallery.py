@@ -50,13 +50,13 @@ def test_correct_implementation_passes(name, load):
 def _pytest(*args, timeout=600):
     env = dict(os.environ, PYTHONPATH=ROOT)
     env.pop("CONVSPEC_IMPL", None)
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--backends", "none",
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--backends", "none",
                            "--hypothesis-profile", "dev", *args], cwd=ROOT, capture_output=True, text=True,
                           env=env, timeout=timeout)
 
 
 def test_gate_cli_passes_correct_and_fails_wrong(tmp_path):
-    ok = _pytest("--impl", gallery_path("correct_torch"), "--convspec-json", str(tmp_path / "r.json"),
+    ok = _pytest("--impl=" + gallery_path("correct_torch"), "--convspec-json", str(tmp_path / "r.json"),
                  "--junitxml", str(tmp_path / "j.xml"))
     assert ok.returncode == 0, ok.stdout[-3000:]
     assert "convspec implementation:" in ok.stdout and "convspec capabilities:" in ok.stdout
@@ -64,21 +64,21 @@ def test_gate_cli_passes_correct_and_fails_wrong(tmp_path):
     doc = json.loads((tmp_path / "r.json").read_text())
     assert doc["schema"] == "convspec-results/1" and any(r.get("claim") for r in doc["results"])
     assert "<testsuite" in (tmp_path / "j.xml").read_text()
-    bad = _pytest("--impl", gallery_path("flipped_kernel"))
+    bad = _pytest("--impl=" + gallery_path("flipped_kernel"))
     assert bad.returncode == 1, bad.stdout[-3000:]
     assert "reproduce:" in bad.stdout and "python -m specs repro" in bad.stdout
 
 
 def test_gate_cli_usage_errors(tmp_path):
-    r = _pytest("--impl", str(tmp_path / "missing.py"))
+    r = _pytest("--impl=" + str(tmp_path / "missing.py"))
     assert r.returncode == 4 and "no such file" in r.stderr and "Traceback" not in r.stderr + r.stdout
     empty = tmp_path / "empty.py"
     empty.write_text("x = 1\n")
-    r = _pytest("--impl", str(empty))
+    r = _pytest("--impl=" + str(empty))
     assert r.returncode == 4 and "defines none of the contract" in r.stderr
     broken = tmp_path / "broken.py"
     broken.write_text("import nonexistent_module_xyz\n")
-    r = _pytest("--impl", str(broken))
+    r = _pytest("--impl=" + str(broken))
     assert r.returncode == 4 and "import failed" in r.stderr and "Traceback" not in r.stderr
 
 
@@ -87,7 +87,7 @@ def test_known_failure_files(tmp_path):
     xf.write_text("test_claim[conv2d-matches-definition-impl]  # known: we flip the kernel\n"
                   "test_claim[answer-formula-is-conv-layer-impl]\n"
                   "test_claim[no-such-claim-impl]  # stale entry\n")
-    r = _pytest("--impl", gallery_path("flipped_kernel"), "--xfails-file", str(xf),
+    r = _pytest("--impl=" + gallery_path("flipped_kernel"), "--xfails-file=" + str(xf),
                 "--claims", "conv2d-matches-definition,answer-formula-is-conv-layer")
     assert r.returncode == 0, r.stdout[-3000:]
     assert "2 xfailed" in r.stdout
