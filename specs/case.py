@@ -124,7 +124,10 @@ class Case:
     def __repr__(self) -> str:
         if self.seed is not None:
             return f"Case({self.problem}, seed={self.seed})"
-        body = ", ".join(f"{k}={np.asarray(v).tolist()}" for k, v in self.arrays.items() if v is not None)
+        body = ", ".join(f"{k}={np.asarray(v).tolist()}" if np.asarray(v).size <= 400 else
+                         f"{k}=<{np.asarray(v).dtype} {np.asarray(v).shape}, sha1 "
+                         f"{__import__('hashlib').sha1(np.ascontiguousarray(v).tobytes()).hexdigest()[:12]}>"
+                         for k, v in self.arrays.items() if v is not None)
         return f"Case({self.problem}, {body})"
 
 

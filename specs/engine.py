@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import shlex
 import time
+
+import numpy as np
 from dataclasses import dataclass, field
 
 from hypothesis import HealthCheck, event, example, given, note, settings
@@ -176,7 +178,8 @@ def repro_command(claim: Claim, be, case, impl_arg: str | None = None) -> str:
     parts += ["--case", str(case.problem)]
     if case.seed is not None:
         parts += ["--seed", str(case.seed)]
-    elif case.numel() <= INLINE_DATA_NUMEL:
+    elif case.numel() <= INLINE_DATA_NUMEL and not any(
+            v is not None and np.asarray(v).dtype.kind == "c" for v in case.arrays.values()):
         parts += ["--data", case.data_json()]
     else:
         parts += ["--data", save_case(case)]
@@ -188,9 +191,8 @@ def save_case(case, folder: str = ".convspec/cases") -> str:
     import hashlib
     import os
 
-    import numpy as np
     os.makedirs(folder, exist_ok=True)
-    h = hashlib.sha1(case.data_json().encode()).hexdigest()[:12]
+    h = hashlib.sha1(repr(case).encode()).hexdigest()[:12]
     path = os.path.join(folder, f"{case.problem}_{h}.npz")
     np.savez(path, **{k: v for k, v in case.arrays.items() if v is not None})
     return path

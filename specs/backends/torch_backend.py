@@ -78,6 +78,12 @@ def conv2d_same(x, w, b=None, *, dilation=1):
     return _np(F.conv2d(_t(x), _t(w), _t(b), padding="same", dilation=pair(dilation)))
 
 
+def conv_half(x, w, dtype):
+    """conv2d in float16 ('f16') or bfloat16 ('bf16') on float32-held values; returns float32."""
+    td = torch.float16 if dtype == "f16" else torch.bfloat16
+    return F.conv2d(_t(x).to(td), _t(w).to(td)).float().numpy()
+
+
 _CAPS = Capabilities(dtypes=("f64", "f32", "f16"), deterministic=True)
 _VER = torch.__version__
 
@@ -85,7 +91,8 @@ _VER = torch.__version__
 @builtin("torch")
 def _torch():
     ops = {"conv2d": conv2d, "convolve2d": convolve2d, "correlate2d": correlate2d, "dot2d": dot2d,
-           "torch.conv2d_same": conv2d_same, "torch.F": F}
+           "torch.conv2d_same": conv2d_same, "torch.F": F,
+           "torch.conv_half": conv_half}
     return Backend("torch", ops, _CAPS, library="torch", version=_VER)
 
 
@@ -97,5 +104,5 @@ def _torch_module():
 
 @builtin("torch-unfold")
 def _torch_unfold():
-    return Backend("torch-unfold", {"conv2d": conv2d_unfold, "torch.F": F},
+    return Backend("torch-unfold", {"conv2d": conv2d_unfold},
                    Capabilities(dtypes=("f64", "f32"), examples=0.5), library="torch", version=_VER)

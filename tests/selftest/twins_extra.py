@@ -1,7 +1,172 @@
-"""Wrong twins of the library and CUDA claims (see test_twins.py)."""
+"""Wrong twins of the library claims: each replaces the audited library function with a plausible
+wrong version, and the claim must notice."""
 
 from __future__ import annotations
 
+import numpy as np
+import torch
+import torch.nn.functional as TF
+from scipy import ndimage, signal
+
+from specs import backends
+from specs.backends import Backend
+
 from .test_twins import register
 
-register({})
+
+class FakeF:
+    """torch.nn.functional with some functions replaced."""
+
+    def __init__(self, **over):
+        self.over = over
+
+    def __getattr__(self, name):
+        return self.over.get(name) or getattr(TF, name)
+
+
+def _be(name, ops, base="torch", caps=None):
+    b = backends.get(base)
+    return lambda: Backend(name, {**b.ops, **ops}, caps or b.caps, origin="selftest")
+
+
+def same_extra_at_start(x, w, b=None, *, dilation=1):
+    d = dilation if isinstance(dilation, tuple) else (dilation, dilation)
+    th, tw = d[0] * (w.shape[2] - 1), d[1] * (w.shape[3] - 1)
+    xp = np.pad(x, ((0, 0), (0, 0), (th - th // 2, th // 2), (tw - tw // 2, tw // 2)))
+    return TF.conv2d(torch.from_numpy(xp), torch.from_numpy(w), dilation=d).numpy()
+
+
+def conv1d_extra_at_start(x, w, padding=0, **kw):
+    if padding == "same":
+        t = w.shape[-1] - 1
+        return TF.conv1d(TF.pad(x, (t - t // 2, t // 2)), w, **kw)
+    return TF.conv1d(x, w, padding=padding, **kw)
+
+
+def np_pad_swapped(a, p, mode):
+    mode = {"reflect": "symmetric", "symmetric": "reflect"}.get(mode, mode)
+    return np.pad(a, p, mode=mode)
+
+
+def pad_never_raises(x, pad, mode="constant", value=None):
+    if mode == "reflect":
+        p = pad[0]
+        return torch.from_numpy(np.pad(x.numpy(), ((0, 0), (0, 0), (p, p), (p, p)), mode="reflect"))
+    return TF.pad(x, pad, mode=mode)
+
+
+def fft_in_float32(a, k, mode="full"):
+    return signal.fftconvolve(a.astype(np.float32), k.astype(np.float32), mode).astype(np.float64)
+
+
+def direct_only(a, k, mode="full", method="auto"):
+    return signal.convolve(a, k, mode, method="direct")
+
+
+def direct_via_float(a, k, mode="full", method="auto"):
+    r = signal.convolve(a.astype(np.float64), k.astype(np.float64), mode, method="direct")
+    return np.round(r).astype(np.int64) if method == "direct" else signal.convolve(a, k, mode, method=method)
+
+
+def np_convolve_promotes(a, v, mode="full"):
+    return np.convolve(a.astype(np.int64), v.astype(np.int64), mode)
+
+
+def convolve2d_saturates(a, k, mode="full"):
+    return np.clip(signal.convolve2d(a.astype(np.int64), k.astype(np.int64), mode), -128, 127).astype(np.int8)
+
+
+def correlate_no_conj(a, v, mode="valid"):
+    return np.convolve(a, v[::-1], mode)
+
+
+def conv2d_conjugates(x, w, *a, **k):
+    return TF.conv2d(x, torch.conj(w).resolve_conj(), *a, **k)
+
+
+def conv_per_sample(x, w, b=None, **kw):
+    t = backends.get("torch").op("conv2d")
+    return np.concatenate([t(np.ascontiguousarray(x[i:i + 1]), w, b, **kw) for i in range(x.shape[0])])
+
+
+def conv_batch_drift(x, w, b=None, **kw):
+    y = backends.get("torch").op("conv2d")(x, w, b, **kw)
+    y[1:] *= np.float32(1 + 1e-3)
+    return y
+
+
+def conv_half_acc16(x, w, dtype):
+    from specs.reference import _taps, problem_of
+    p = problem_of(x, w)
+    acc = np.float16 if dtype == "f16" else np.float32
+    y = np.zeros(p.y_shape, dtype=acc)
+    for u, v, win in _taps(x.astype(np.float32), p):
+        y = (y.astype(np.float32) + np.einsum("nchw,oc->nohw", win, w[:, :, u, v].astype(np.float32))).astype(acc)
+        if dtype == "bf16":
+            from specs.case import round_significand
+            y = round_significand(y, 8)
+    return y.astype(np.float32)
+
+
+def unfold_rows_ijc(x, k, **kw):
+    cols = TF.unfold(x, k, **kw)
+    n, ckk, L = cols.shape
+    kh, kw_ = k
+    c = ckk // (kh * kw_)
+    return cols.reshape(n, c, kh * kw_, L).transpose(1, 2).reshape(n, ckk, L)
+
+
+def fold_doubled(cols, out, k, **kw):
+    return 2 * TF.fold(cols, out, k, **kw)
+
+
+def conv_transpose_flipped(y, w, **kw):
+    return TF.conv_transpose2d(y, torch.flip(w, (2, 3)), **kw)
+
+
+def conv2d_zero_spatial_ok(x, w, *a, **kw):
+    if x.shape[2] == 0 or x.shape[3] == 0:
+        return torch.zeros((x.shape[0], w.shape[0], 1, 1), dtype=x.dtype)
+    return TF.conv2d(x, w, *a, **kw)
+
+
+scipy_ops = backends.get("scipy").ops
+numpy_ops = backends.get("numpy").ops
+
+register({
+    "torch-same-pads-extra-at-end": _be("same-extra-at-start", {"torch.conv2d_same": same_extra_at_start}),
+    "torch-same-equals-correlate2d-same": _be("same-extra-at-start", {"torch.conv2d_same": same_extra_at_start}),
+    "torch-same-vs-signal-correlate-same": _be("same-extra-at-start", {"torch.conv2d_same": same_extra_at_start}),
+    "torch-same-vs-np-correlate-same": _be("conv1d-extra-at-start", {"torch.F": FakeF(conv1d=conv1d_extra_at_start)}),
+    "ndimage-constant-equals-convolve2d-same": _be("ndimage-as-convolve2d", {
+        "scipy.ndimage.convolve": lambda a, k, mode="reflect", cval=0.0: signal.convolve2d(a, k, "same")}, "scipy"),
+    "ndimage-default-equals-convolve2d-same": _be("ndimage-default-constant", {
+        "scipy.ndimage.convolve": lambda a, k, mode="constant", cval=0.0: ndimage.convolve(a, k, mode=mode, cval=cval)},
+        "scipy"),
+    "np-convolve-same-is-max-length-and-commutes": _be("np-convolve-is-scipy", {"np.convolve": signal.convolve},
+                                                       "numpy"),
+    "scipy-convolve-same-has-first-length": _be("scipy-convolve-is-np", {"scipy.signal.convolve": np.convolve},
+                                                "scipy"),
+    "scipy-convolve-same-commutes": _be("scipy-convolve-is-np", {"scipy.signal.convolve": np.convolve}, "scipy"),
+    "padding-mode-names-map": _be("np-pad-swapped", {"np.pad": np_pad_swapped}, "numpy"),
+    "torch-reflect-pad-needs-pad-below-size": _be("pad-never-raises", {"torch.F": FakeF(pad=pad_never_raises)}),
+    "fftconvolve-within-normwise-bound": _be("fft-float32", {"scipy.signal.fftconvolve": fft_in_float32}, "scipy"),
+    "fftconvolve-error-is-elementwise": _be("fft-is-direct", {"scipy.signal.fftconvolve": direct_only}, "scipy"),
+    "fftconvolve-keeps-sign": _be("fft-is-direct", {"scipy.signal.fftconvolve": direct_only}, "scipy"),
+    "fft-spreads-nan-direct-does-not": _be("fft-is-direct", {"scipy.signal.convolve": direct_only}, "scipy"),
+    "int64-fft-convolve-is-exact": _be("fft-is-direct", {"scipy.signal.convolve": direct_only}, "scipy"),
+    "int64-direct-convolve-is-exact": _be("direct-via-float", {"scipy.signal.convolve": direct_via_float}, "scipy"),
+    "numpy-int8-convolve-wraps": _be("np-convolve-promotes", {"np.convolve": np_convolve_promotes}, "numpy"),
+    "scipy-int8-convolve2d-wraps": _be("convolve2d-saturates", {"convolve2d": convolve2d_saturates}, "scipy"),
+    "np-correlate-conjugates-complex": _be("np-correlate-no-conj", {"np.correlate": correlate_no_conj}, "numpy"),
+    "cnn-conv-does-not-conjugate": _be("conv2d-conjugates", {"torch.F": FakeF(conv2d=conv2d_conjugates)}),
+    "torch-cpu-batch-invariant-bitwise": _be("conv-per-sample", {"conv2d": conv_per_sample}),
+    "torch-cpu-batch-slices-within-bound": _be("conv-batch-drift", {"conv2d": conv_batch_drift}),
+    "torch-cpu-half-accumulates-in-fp32": _be("half-acc16", {"torch.conv_half": conv_half_acc16}),
+    "unfold-rows-are-channel-first": _be("unfold-ijc", {"torch.F": FakeF(unfold=unfold_rows_ijc)}),
+    "fold-unfold-is-x-times-coverage": _be("unfold-ijc", {"torch.F": FakeF(unfold=unfold_rows_ijc)}),
+    "fold-unfold-is-identity": _be("fold-doubled", {"torch.F": FakeF(fold=fold_doubled)}),
+    "conv-transpose-is-adjoint": _be("conv-transpose-flipped", {"torch.F": FakeF(conv_transpose2d=conv_transpose_flipped)}),
+    "empty-batch-ok-zero-spatial-raises": _be("zero-spatial-ok", {"torch.F": FakeF(conv2d=conv2d_zero_spatial_ok)}),
+})
+
