@@ -48,10 +48,11 @@ def _array(shape, dtype: str, regime: str, positive: bool = False):
 
 
 @st.composite
-def data_for(draw, problem, names_shapes, *, positive_ok=True):
-    """Arrays for ``problem``: value by value when small, else from a drawn seed."""
+def data_for(draw, problem, names_shapes, *, positive_ok=True, value_level=True):
+    """Arrays for ``problem``: value by value when small (unless ``value_level`` is False), else from a
+    drawn seed."""
     numel = sum(int(np.prod(s)) for _, s in names_shapes)
-    if numel <= VALUE_LEVEL_NUMEL:
+    if value_level and numel <= VALUE_LEVEL_NUMEL:
         pos = positive_ok and problem.regime == "flt" and draw(st.integers(0, 3)) == 3
         return Case(problem, {n: draw(_array(s, problem.dtype, problem.regime, pos)) for n, s in names_shapes})
     return Case.seeded(problem, draw(st.integers(0, 2 ** 32 - 1)))
@@ -123,11 +124,12 @@ def conv_problems(draw, caps, *, dtypes=None, regimes=("int", "flt"), kernel=Non
 
 
 @st.composite
-def conv_cases(draw, caps, **opts):
-    """(Problem, data) for the conv2d contract."""
+def conv_cases(draw, caps, value_level=True, **opts):
+    """(Problem, data) for the conv2d contract; ``value_level=False`` always fills data from a seed
+    (for claims whose counterexamples are about rounding, where value shrinking only wastes time)."""
     p = draw(conv_problems(caps, **opts))
     shapes = [("x", p.x_shape), ("w", p.w_shape)] + ([("b", p.b_shape)] if p.bias else [])
-    return draw(data_for(p, shapes))
+    return draw(data_for(p, shapes, value_level=value_level))
 
 
 @st.composite

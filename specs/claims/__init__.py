@@ -143,6 +143,9 @@ def applicable(c: Claim, be) -> tuple[bool, str]:
         if r.startswith("dtype:"):
             if r[6:] not in caps.dtypes:
                 return False, f"{be.name} declares dtypes {', '.join(caps.dtypes)}, the claim needs {r[6:]}"
+        elif r == "mode:native":
+            if caps.mode is not None:
+                return False, f"the claim is about native fp32 math, {be.name} runs accumulation mode {caps.mode}"
         elif r.startswith("mode:"):
             if caps.mode != r[5:]:
                 return False, f"the claim is about accumulation mode {r[5:]}, {be.name} runs {caps.mode or 'native'}"

@@ -170,3 +170,59 @@ register({
     "empty-batch-ok-zero-spatial-raises": _be("zero-spatial-ok", {"torch.F": FakeF(conv2d=conv2d_zero_spatial_ok)}),
 })
 
+
+
+# -- CUDA claims ---------------------------------------------------------------------------------
+
+def _cuda_like(name, fn, mode=None, deterministic=True):
+    from specs.backends import Capabilities
+    return lambda: Backend(name, {"conv2d": fn, "cuda.device": "selftest"},
+                           Capabilities(dtypes=("f32", "f64"), mode=mode, deterministic=deterministic,
+                                        max_size=12, max_channels=4), origin="selftest")
+
+
+def _torch_conv(x, w, b=None, **kw):
+    return backends.get("torch").op("conv2d")(x, w, b, **kw)
+
+
+def _bf16_inputs(x, w, b=None, **kw):
+    from specs.case import round_significand
+    return _torch_conv(round_significand(x, 8), round_significand(w, 8), b, **kw)
+
+
+def _tf32_silently(x, w, b=None, **kw):
+    from specs.backends.tf32_backend import to_tf32
+    if x.dtype != np.float32:
+        return _torch_conv(x, w, b, **kw)
+    return _torch_conv(to_tf32(x), to_tf32(w), b, **kw)
+
+
+_RNG = np.random.default_rng(7)
+
+
+def _nondeterministic(x, w, b=None, **kw):
+    """Sums the channels in a random order each call (like atomics in a split-K kernel)."""
+    perm = _RNG.permutation(x.shape[1]) if kw.get("groups", 1) == 1 else np.arange(x.shape[1])
+    y = np.zeros(1)
+    for k, c in enumerate(perm):
+        part = _torch_conv(np.ascontiguousarray(x[:, c:c + 1]), np.ascontiguousarray(w[:, c:c + 1]), None, **kw)
+        y = part if k == 0 else (y + part).astype(x.dtype)
+    if kw.get("groups", 1) != 1:
+        y = _torch_conv(x, w, None, **kw)
+    return y if b is None else (y + b[None, :, None, None]).astype(x.dtype)
+
+
+def _pad_one_side(x, w, b=None, *, padding=0, **kw):
+    p = padding if isinstance(padding, tuple) else (padding, padding)
+    xp = np.pad(x, ((0, 0), (0, 0), (2 * p[0], 0), (2 * p[1], 0)))
+    return _torch_conv(xp, w, b, padding=0, **kw)
+
+
+register({
+    "tf32-within-tf32-bound": _cuda_like("bf16-claims-tf32", _bf16_inputs, mode="tf32"),
+    "tf32-within-fp32-bound": _cuda_like("fp32-claims-tf32", _torch_conv, mode="tf32"),
+    "tf32-integers-above-2048-exact": _cuda_like("fp32-claims-tf32", _torch_conv, mode="tf32"),
+    "cuda-fp32-within-fp32-bound": _cuda_like("tf32-silently", _tf32_silently),
+    "cuda-deterministic-reruns-bitwise": _cuda_like("random-order-sum", _nondeterministic),
+    "cuda-agrees-with-cpu": _cuda_like("cuda-pads-one-side", _pad_one_side),
+})
