@@ -177,8 +177,15 @@ def signal(**opts):
 
 
 def fixed(*cases):
-    """Factory for claims about concrete documented inputs (no search space)."""
-    return lambda be: st.sampled_from(list(cases)) if len(cases) > 1 else st.just(cases[0])
+    """Factory for claims about concrete documented inputs (no search space).  Integer-valued data is
+    cast to the first dtype the backend declares when it does not declare the case's own."""
+    def adapt(case, caps):
+        if case.problem.dtype in caps.dtypes or not caps.dtypes:
+            return case
+        dt = caps.dtypes[0]
+        return Case(case.problem.with_(dtype=dt), {k: None if v is None else cast(v, dt)
+                                                   for k, v in case.arrays.items()})
+    return lambda be: st.sampled_from([adapt(c, be.caps) for c in cases])
 
 
 # -- kernels with a given symmetry (claim 5) ---------------------------------------------------
