@@ -78,8 +78,8 @@ def conv_problems(draw, caps, *, dtypes=None, regimes=("int", "flt"), kernel=Non
 
     cls = min(SIZE_WEIGHTS[draw(st.integers(0, len(SIZE_WEIGHTS) - 1))], max_class)
     smax, cmax, nmax, kmax = SIZE_CLASSES[cls]
-    smax = min(smax, caps.max_size, max_size or 10 ** 9)
-    cmax, nmax, kmax = min(cmax, caps.max_channels), min(nmax, caps.max_batch), min(kmax, caps.max_kernel)
+    smax = min(caps.bound("size", smax), max_size or 10 ** 9)
+    cmax, nmax, kmax = caps.bound("channels", cmax), caps.bound("batch", nmax), caps.bound("kernel", kmax)
     allowed_dtypes = _dtypes(caps, dtypes)
     if not allowed_dtypes:
         raise ValueError("no dtype in common between the claim and the backend")
@@ -93,9 +93,9 @@ def conv_problems(draw, caps, *, dtypes=None, regimes=("int", "flt"), kernel=Non
         ph = pw = 0
     else:
         kh, kw = pick("kh", st.integers(1, kmax)), pick("kw", st.integers(1, kmax))
-        dmax = min(4, caps.max_dilation)
+        dmax = caps.bound("dilation", 4)
         dh, dw = pick("dh", st.integers(1, dmax)), pick("dw", st.integers(1, dmax))
-        smax_s = min(4, caps.max_stride)
+        smax_s = caps.bound("stride", 4)
         sh, sw = pick("sh", st.integers(1, smax_s)), pick("sw", st.integers(1, smax_s))
         pmax = 0 if not caps.padding else None
         ph = pick("ph", st.integers(0, kh + 1 if pmax is None else 0))

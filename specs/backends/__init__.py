@@ -23,25 +23,26 @@ from ..contract import CONTRACT, DEFAULT_TIMEOUT, guarded_call
 class Capabilities:
     """What an implementation supports; the suite skips (never fails) what lies outside.
 
-    max_stride/max_dilation: largest stride/dilation accepted (1 = unsupported);
+    max_stride/max_dilation: largest stride/dilation accepted (1 = unsupported, None = no limit);
     groups: grouped/depthwise conv supported; padding: nonzero padding supported;
     bias: bias supported; dtypes: data types tested; max_size: largest spatial extent (H, W);
-    max_channels: largest channels per group; max_batch: largest N; max_kernel: largest kH/kW;
+    max_channels: largest channels per group; max_batch: largest N; max_kernel: largest kH/kW
+    (None = no declared limit; the strategies still draw within their own bounds);
     accuracy: "direct" (elementwise bound) or "fast" (FFT/Winograd, normwise bound);
     mode: accumulation mode ("tf32" for TF32 math on float32); examples: scale of the example budget;
     timeout: per-call time limit in seconds; deterministic: reruns are bitwise equal.
     """
 
-    max_stride: int = 4
-    max_dilation: int = 4
+    max_stride: int | None = None
+    max_dilation: int | None = None
     groups: bool = True
     padding: bool = True
     bias: bool = True
     dtypes: tuple = ("f64", "f32")
-    max_size: int = 40
-    max_channels: int = 16
-    max_batch: int = 5
-    max_kernel: int = 7
+    max_size: int | None = None
+    max_channels: int | None = None
+    max_batch: int | None = None
+    max_kernel: int | None = None
     accuracy: str = "direct"
     mode: str | None = None
     examples: float = 1.0
@@ -61,7 +62,7 @@ class Capabilities:
                 raise ImplError(f"{source}: unknown capability {k!r}; known: "
                                 f"{', '.join(sorted(set(known) | set(alias)))}")
             if k2 in ("max_stride", "max_dilation") and isinstance(v, bool):
-                v = 4 if v else 1
+                v = None if v else 1
             if k2 == "dtypes":
                 v = tuple(v)
             if k2 == "accuracy" and v not in ("direct", "fast"):
@@ -69,11 +70,30 @@ class Capabilities:
             kw[k2] = v
         return cls(**kw)
 
+    def bound(self, name: str, limit: int) -> int:
+        """The drawing bound for ``max_<name>``: the strategy's own ``limit``, or less if declared."""
+        v = getattr(self, "max_" + name)
+        return limit if v is None else min(limit, v)
+
+    def fits(self, p) -> tuple[bool, str]:
+        """Whether conv Problem ``p`` lies inside the declared capabilities (and if not, what is outside)."""
+        def le(v, cap):
+            return cap is None or v <= cap
+        checks = [(p.dtype in self.dtypes, f"dtype {p.dtype}"), (le(max(p.h, p.w), self.max_size), "size"),
+                  (le(max(p.sh, p.sw), self.max_stride), "stride"), (le(max(p.dh, p.dw), self.max_dilation), "dilation"),
+                  (p.g == 1 or self.groups, "groups"), (not (p.ph or p.pw) or self.padding, "padding"),
+                  (not p.bias or self.bias, "bias"), (le(max(p.kh, p.kw), self.max_kernel), "kernel"),
+                  (le(p.n, self.max_batch), "batch"), (le(p.c // p.g, self.max_channels), "channels")]
+        bad = [why for ok, why in checks if not ok]
+        return not bad, ("outside declared capabilities: " + ", ".join(bad)) if bad else ""
+
     def summary(self) -> str:
-        return (f"stride<={self.max_stride} dilation<={self.max_dilation} groups={self.groups} "
+        def lim(v):
+            return "any" if v is None else str(v)
+        return (f"stride<={lim(self.max_stride)} dilation<={lim(self.max_dilation)} groups={self.groups} "
                 f"padding={self.padding} bias={self.bias} dtypes={','.join(self.dtypes)} "
-                f"size<={self.max_size} channels/group<={self.max_channels} batch<={self.max_batch} "
-                f"kernel<={self.max_kernel} accuracy={self.accuracy}"
+                f"size<={lim(self.max_size)} channels/group<={lim(self.max_channels)} batch<={lim(self.max_batch)} "
+                f"kernel<={lim(self.max_kernel)} accuracy={self.accuracy}"
                 + (f" mode={self.mode}" if self.mode else ""))
 
 

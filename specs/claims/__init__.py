@@ -136,7 +136,8 @@ def applicable(c: Claim, be) -> tuple[bool, str]:
         return False, f"{be.name} does not provide {', '.join(missing)}"
     caps = be.caps
     checks = {
-        "groups": caps.groups, "stride": caps.max_stride > 1, "dilation": caps.max_dilation > 1,
+        "groups": caps.groups, "stride": caps.max_stride is None or caps.max_stride > 1,
+        "dilation": caps.max_dilation is None or caps.max_dilation > 1,
         "padding": caps.padding, "bias": caps.bias, "deterministic": caps.deterministic,
     }
     for r in sorted(c.requires):

@@ -48,19 +48,10 @@ EDGE = [Case.seeded(Problem.parse(d), 1) for d in (
            {"x": np.arange(9.0).reshape(1, 1, 3, 3) - 4, "w": np.ones((1, 1, 1, 1))})]
 
 
-def _fits(case, be):
-    p = case.problem
-    c = be.caps
-    return (p.dtype in c.dtypes and max(p.h, p.w) <= c.max_size and max(p.kh, p.kw) <= c.max_kernel
-            and max(p.sh, p.sw) <= c.max_stride and max(p.dh, p.dw) <= c.max_dilation
-            and (p.g == 1 or c.groups) and (not (p.ph or p.pw) or c.padding) and (not p.bias or c.bias)
-            and p.n <= c.max_batch and p.c // p.g <= c.max_channels)
-
-
 def conv_with_edges(**opts):
     """Conv cases for a backend, with the pinned EDGE problems it can run mixed in first."""
     def factory(be):
-        edges = [e for e in EDGE if _fits(e, be)]
+        edges = [e for e in EDGE if be.caps.fits(e.problem)[0]]
         base = S.conv_cases(be.caps, **opts)
         return st.one_of(st.sampled_from(edges), base) if edges and not opts else base
     return factory
@@ -376,7 +367,7 @@ def _(be, case):
     probe_cols = np.unique(np.linspace(0, nin - 1, min(nin, 32)).round().astype(int))   # <= 32 input positions
     basis = np.eye(nin, dtype=case.x.dtype)[probe_cols].reshape(len(probe_cols), p.c, p.h, p.w)
     outs = []
-    step = max(1, be.caps.max_batch)
+    step = be.caps.max_batch or 8
     for s in range(0, len(basis), step):      # probe the linear map with unit impulses, max_batch at a time
         chunk = np.ascontiguousarray(basis[s:s + step])
         outs.append(be.call("conv2d", conv_of(chunk, case.w, problem=p.with_(n=len(chunk)))))

@@ -1,0 +1,90 @@
+"""The command line: repro commands reproduce, vectors round-trip, audits are deterministic and pick
+up user claims, usage errors exit 2 with one line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from .conftest import gallery_path
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def specs(*args, timeout=600):
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    return subprocess.run([sys.executable, "-m", "specs", *args], cwd=ROOT, capture_output=True, text=True,
+                          env=env, timeout=timeout)
+
+
+def test_repro_command_reproduces_a_failure():
+    from hypothesis import settings
+
+    from specs.backends import load_impl
+    from specs.claims import REGISTRY, load_builtin
+    from specs.engine import run_claim
+    load_builtin()
+    be = load_impl(gallery_path("flipped_kernel"))
+    out = run_claim(REGISTRY["conv2d-matches-definition"], be, settings.default,
+                    impl_arg=gallery_path("flipped_kernel"))
+    assert not out.ok and out.repro.startswith("python -m specs repro conv2d-matches-definition --impl ")
+    import shlex
+    r = specs(*shlex.split(out.repro)[3:])
+    assert r.returncode == 1 and "result: mismatch" in r.stdout, r.stdout + r.stderr
+    assert str(out.case.problem) in r.stdout
+
+
+def test_repro_seeded_case_holds_on_a_correct_backend():
+    r = specs("repro", "conv2d-matches-definition", "--backend", "torch", "--case", "n2c4h7w9_o6k3x2_s2x1_p1x0_d1x2_g2",
+              "--seed", "3")
+    assert r.returncode == 0 and "result: holds" in r.stdout, r.stdout + r.stderr
+
+
+def test_vectors_round_trip(tmp_path):
+    r = specs("vectors", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    m = json.loads((tmp_path / "manifest.json").read_text())
+    assert m["schema"] == "convspec-vectors/1" and len(m["vectors"]) > 100
+    ids = {v["id"] for v in m["vectors"]}
+    for needle in ("kernel-larger-than-input", "padding-beyond-kernel", "stride-beyond-kernel", "depthwise",
+                   "batch-1", "batch-5", "correlate2d/even-kernel/same"):
+        assert any(needle in i for i in ids), needle
+    good = specs("check-vectors", str(tmp_path), "--impl", gallery_path("correct_torch"))
+    assert good.returncode == 0 and " 0 failed" in good.stdout, good.stdout
+    scipy_all = specs("check-vectors", str(tmp_path), "--backend", "scipy")
+    assert scipy_all.returncode == 0 and "0 failed, 0 skipped" in scipy_all.stdout, scipy_all.stdout
+    bad = specs("check-vectors", str(tmp_path), "--impl", gallery_path("same_centring_swapped"))
+    assert bad.returncode == 1 and "FAIL correlate2d" not in bad.stdout and "FAIL convolve2d" in bad.stdout
+
+
+def test_audit_is_deterministic_and_takes_user_claims(tmp_path):
+    args = ["audit", "--claims", "lecture*,correlation-commutes,user-*", "--backends", "numpy,scipy",
+            "--claims-module", "examples/user_claims.py", "--profile", "dev", "--seed", "5", "-q", "--format", "json"]
+    a, b = specs(*args, "--out", str(tmp_path / "a.json")), specs(*args, "--out", str(tmp_path / "b.json"))
+    assert a.returncode == 0 and b.returncode == 0, a.stderr
+    assert (tmp_path / "a.json").read_text() == (tmp_path / "b.json").read_text()
+    doc = json.loads((tmp_path / "a.json").read_text())
+    assert doc["schema"] == "convspec-audit/1"
+    ids = [c["id"] for c in doc["claims"]]
+    assert "user-conv-is-linear-in-x" in ids and ids[0].startswith("lecture")
+    cc = next(c for c in doc["claims"] if c["id"] == "correlation-commutes")
+    assert cc["results"]["numpy"]["verdict"] == "refuted" and cc["results"]["numpy"]["counterexample"]["problem"]
+
+
+def test_audit_html_is_self_contained(tmp_path):
+    r = specs("audit", "--claims", "correlation-commutes,flipped-correlation-same-mode", "--backends", "scipy",
+              "--profile", "dev", "-q", "--format", "html", "--out", str(tmp_path / "a.html"))
+    assert r.returncode == 0, r.stderr
+    html = (tmp_path / "a.html").read_text()
+    assert html.startswith("<!doctype html>") and "<table class=h>" in html and "http" not in html.split("<body>")[0]
+
+
+def test_usage_errors_exit_2():
+    r = specs("audit", "--impl", "/nonexistent/impl.py", "-q")
+    assert r.returncode == 2 and "no such file" in r.stderr and "Traceback" not in r.stderr
+    r = specs("repro", "no-such-claim", "--case", "n1c1h1w1_o1k1x1", "--seed", "0")
+    assert r.returncode == 2 and "unknown claim" in r.stderr
+    r = specs("repro", "conv2d-matches-definition", "--case", "garbage", "--seed", "0")
+    assert r.returncode == 2 and "cannot parse" in r.stderr
