@@ -159,7 +159,7 @@ def pytest_collection_modifyitems(session, config, items):
                     item.add_marker(mark(reason=reason) if mark is pytest.mark.skip else mark(reason=reason, strict=True))
                     used.add(tid)
         for tid in sorted(set(ids) - used):
-            warnings.warn(pytest.PytestWarning(f"{path}: id {tid!r} matches no collected test"))
+            warnings.warn(pytest.PytestWarning(f"{path}: id {tid!r} matches no collected test"), stacklevel=2)
             config.stash.setdefault(_UNUSED_KEY, []).append(f"{path}: {tid}")
 
 

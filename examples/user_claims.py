@@ -1,5 +1,4 @@
 """A user claim: add it to the audit and the gate with --claims-module examples/user_claims.py."""
-import numpy as np
 
 from specs import strategies
 from specs.check import equal

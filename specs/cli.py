@@ -48,6 +48,9 @@ def cmd_audit(args) -> int:
                        progress=not args.quiet)
     wall = time.perf_counter() - t0
     text = audit.render(result, args.format)
+    if args.readme:
+        audit.update_readme(args.readme, audit.render(result, "markdown"), " ".join(["python -m specs"] + sys.argv[1:]))
+        print(f"updated the audit section of {args.readme}", file=sys.stderr)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
             f.write(text)
@@ -135,6 +138,7 @@ def main(argv=None) -> int:
     a.add_argument("--seed", type=int, default=0, help="hypothesis seed: same seed, same report (default 0)")
     a.add_argument("--format", default="text", choices=["text", "markdown", "json", "html"])
     a.add_argument("--out", help="write the report here instead of stdout")
+    a.add_argument("--readme", help="also write the Markdown table into this file between the audit markers")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     a.set_defaults(fn=cmd_audit)
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import shlex
 import time
-
-import numpy as np
 from dataclasses import dataclass, field
 
+import numpy as np
 from hypothesis import HealthCheck, event, example, given, note, settings
 from hypothesis import seed as hseed
 

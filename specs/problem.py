@@ -298,7 +298,8 @@ class SignalProblem:
         s = f"a{_shape_str(self.a)}_k{_shape_str(self.k)}_{self.mode}_{self.dtype}_{self.regime}"
         return s + "".join("_" + e for e in self.extra)
 
-    _RE = re.compile(r"^a([\dx]+)_k([\dx]+)(?:_(full|same|valid))?(?:_(f16|bf16|f32|f64|i8|i16|i32|i64|c128))?(?:_(int|flt))?((?:_[\w.=-]+)*)$")
+    _RE = re.compile(r"^a([\dx]+)_k([\dx]+)(?:_(full|same|valid))?(?:_(f16|bf16|f32|f64|i8|i16|i32|i64|c128))?"
+                     r"(?:_(int|flt))?((?:_[\w.=-]+)*)$")
 
     @classmethod
     def parse(cls, text: str) -> "SignalProblem":

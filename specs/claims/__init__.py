@@ -95,7 +95,7 @@ _LOADED = False
 def load_builtin():
     global _LOADED
     if not _LOADED:
-        from . import seed, library, cuda  # noqa: F401
+        from . import cuda, library, seed  # noqa: F401
         _LOADED = True
 
 

@@ -14,7 +14,6 @@ from .. import strategies as S
 from ..case import Case
 from ..check import close, equal
 from ..oracle import conv_allowed, conv_exact, conv_expect
-
 from ..tolerance import ACCUMULATIONS
 from . import HOLDS, REFUTED, claim
 

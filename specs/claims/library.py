@@ -19,7 +19,7 @@ from ..case import Case, cast
 from ..check import Mismatch, close, equal, holds
 from ..oracle import conv_allowed, conv_expect, conv_of
 from ..problem import Problem, SignalProblem
-from ..tolerance import ACCUMULATIONS, accumulation_for, direct_bound, unit_roundoff
+from ..tolerance import ACCUMULATIONS, accumulation_for, direct_bound
 from . import CONDITIONAL, HOLDS, REFUTED, claim
 
 ints = st.integers(-4, 4).map(float)

@@ -9,8 +9,8 @@ from scipy import signal
 
 from specs import reference as ref
 from specs.backends import Capabilities
-from specs.strategies import conv_cases, signal_cases
 from specs.oracle import signal_allowed
+from specs.strategies import conv_cases, signal_cases
 from specs.tolerance import ACCUMULATIONS, compare, fft_bound
 
 CAPS = Capabilities(dtypes=("f64",))

@@ -5,7 +5,6 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _base  # noqa: E402
 
-
 CAPABILITIES = {"timeout": 2}
 
 

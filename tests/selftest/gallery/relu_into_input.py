@@ -4,7 +4,6 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _base  # noqa: E402
-
 import numpy as np  # noqa: E402
 
 
