@@ -71,6 +71,14 @@ class Outcome:
         return getattr(self.failure, "sides", {}) or {}
 
 
+def example_fits(case, be) -> bool:
+    """A pinned @example runs on ``be`` only inside its declared capabilities."""
+    from .problem import Problem
+    if isinstance(case.problem, Problem):
+        return be.caps.fits(case.problem)[0]
+    return case.problem.dtype in be.caps.dtypes
+
+
 def budget(claim: Claim, be, base: settings) -> int:
     return max(1, int(round(base.max_examples * claim.budget * be.caps.examples)))
 
@@ -98,7 +106,7 @@ def search(claim: Claim, be, domain: str, base: settings | None = None, seed: in
     body._hypothesis_internal_add_digest = f"convspec/{claim.id}/{be.name}/{domain}".encode()
     fn = body
     if domain != "outside":
-        for ex in reversed(claim.examples):
+        for ex in reversed([e for e in claim.examples if example_fits(e, be)]):
             fn = example(ex)(fn)
     fn = given(strategy)(fn)
     suppress = list(base.suppress_health_check) + [HealthCheck.too_slow, HealthCheck.data_too_large,

@@ -33,7 +33,8 @@ def _conv1(a, k):
     return Case(p, {"x": a[None, None].copy(), "w": k[None, None].copy()})
 
 
-# pinned edge problems every conv claim runs first (when the backend's capabilities admit them)
+# pinned edge problems: hypothesis @example cases every general conv claim runs first, on each backend whose
+# declared capabilities admit them
 EDGE = [Case.seeded(Problem.parse(d), 1) for d in (
     "n1c1h1w1_o1k1x1",                      # the smallest problem
     "n1c1h2w3_o1k4x5_s1x1_p2x2",            # kernel larger than the input, saved by padding
@@ -46,15 +47,6 @@ EDGE = [Case.seeded(Problem.parse(d), 1) for d in (
     "n1c2h20w18_o2k3x3_p1x1",               # more than 16 output rows (tiling remainders)
 )] + [Case(Problem.parse("n1c1h3w3_o1k1x1"),              # identity 1x1 conv: the output must be a copy
            {"x": np.arange(9.0).reshape(1, 1, 3, 3) - 4, "w": np.ones((1, 1, 1, 1))})]
-
-
-def conv_with_edges(**opts):
-    """Conv cases for a backend, with the pinned EDGE problems it can run mixed in first."""
-    def factory(be):
-        edges = [e for e in EDGE if be.caps.fits(e.problem)[0]]
-        base = S.conv_cases(be.caps, **opts)
-        return st.one_of(st.sampled_from(edges), base) if edges and not opts else base
-    return factory
 
 
 # 1 ------------------------------------------------------------------------------------------------
@@ -250,7 +242,7 @@ def _(be, case):
        needs={"conv2d"}, expected=HOLDS,
        statement="Each output of a conv layer is the dot product of the flattened filter (all its channels) "
                  "with the flattened receptive field, plus the bias",
-       cases=conv_with_edges())
+       cases=S.conv(), examples=EDGE)
 def _(be, case):
     p = case.problem
     y = be.call("conv2d", case).astype(np.float64)
@@ -274,7 +266,7 @@ def _(be, case):
 @claim(id="im2col-matmul", group="seed", source=f"{Q} (quoted course notes)", needs={"conv2d"}, expected=HOLDS,
        statement="A conv layer is one matrix product W_row . X_col (im2col) for every stride, padding and "
                  "dilation, with groups as a block-diagonal W_row",
-       cases=conv_with_edges())
+       cases=S.conv(), examples=EDGE)
 def _(be, case):
     p = case.problem
     y = be.call("conv2d", case)
@@ -440,7 +432,7 @@ def _(be, case):
        needs={"conv2d"}, expected=HOLDS,
        statement="conv2d equals the direct sum of the definition for every shape, stride, padding, dilation, "
                  "groups, bias and dtype, within the error model",
-       cases=conv_with_edges(), budget=2.0)
+       cases=S.conv(), examples=EDGE, budget=2.0)
 def _(be, case):
     check_conv(be, case, be.call("conv2d", case))
 
