@@ -197,27 +197,24 @@ def _(be, case):
 
 # -- padding modes --------------------------------------------------------------------------------
 
-def _ndimage_pad(a, p, mode):
-    """The boundary extension ndimage applies, read back through shifted delta kernels."""
+def _extension(a, p, correlate_same):
+    """The boundary extension a library applies, read back by correlating with shifted delta kernels:
+    ``correlate_same(a, k)`` must return a same-sized correlation under the mode being examined."""
     out = np.empty((a.shape[0] + 2 * p, a.shape[1] + 2 * p))
     for di in range(-p, p + 1):
         for dj in range(-p, p + 1):
             k = np.zeros((2 * p + 1, 2 * p + 1))
             k[p + di, p + dj] = 1
-            sh = ndimage.correlate(a, k, mode=mode)
-            out[p + di:p + di + a.shape[0], p + dj:p + dj + a.shape[1]] = sh
+            out[p + di:p + di + a.shape[0], p + dj:p + dj + a.shape[1]] = correlate_same(a, k)
     return out
+
+
+def _ndimage_pad(a, p, mode):
+    return _extension(a, p, lambda a, k: ndimage.correlate(a, k, mode=mode))
 
 
 def _signal_pad(a, p, boundary):
-    out = np.empty((a.shape[0] + 2 * p, a.shape[1] + 2 * p))
-    for di in range(-p, p + 1):
-        for dj in range(-p, p + 1):
-            k = np.zeros((2 * p + 1, 2 * p + 1))
-            k[p + di, p + dj] = 1
-            out[p + di:p + di + a.shape[0], p + dj:p + dj + a.shape[1]] = signal.correlate2d(a, k, "same",
-                                                                                            boundary=boundary)
-    return out
+    return _extension(a, p, lambda a, k: signal.correlate2d(a, k, "same", boundary=boundary))
 
 
 @st.composite
