@@ -132,6 +132,15 @@ def conv_cases(draw, caps, value_level=True, **opts):
     return draw(data_for(p, shapes, value_level=value_level))
 
 
+def kernel_size(parity: str | None, max_k: int):
+    """A kernel extent in 1..max_k, odd or even when ``parity`` says so (shrinks towards 1 or 2)."""
+    if parity == "odd":
+        return st.integers(0, (max_k - 1) // 2).map(lambda i: 2 * i + 1)
+    if parity == "even":
+        return st.integers(1, max_k // 2).map(lambda i: 2 * i)
+    return st.integers(1, max_k)
+
+
 @st.composite
 def signal_problems(draw, caps, *, modes=("full", "same", "valid"), ndim=2, kernel_parity=None,
                     dtypes=None, regimes=("int", "flt"), max_size=16, max_kernel=7):
@@ -140,14 +149,7 @@ def signal_problems(draw, caps, *, modes=("full", "same", "valid"), ndim=2, kern
     dtype = draw(st.sampled_from(_dtypes(caps, dtypes) or ["f64"]))
     regime = draw(st.sampled_from(regimes)) if dtype[0] in "fbc" else "int"
 
-    def ksize():
-        if kernel_parity == "odd":
-            return draw(st.integers(0, (max_kernel - 1) // 2)) * 2 + 1
-        if kernel_parity == "even":
-            return draw(st.integers(1, max_kernel // 2)) * 2
-        return draw(st.integers(1, max_kernel))
-
-    k = tuple(ksize() for _ in range(ndim))
+    k = tuple(draw(kernel_size(kernel_parity, max_kernel)) for _ in range(ndim))
     if mode == "valid" and draw(st.integers(0, 3)) == 0:   # the kernel is the larger array
         a = tuple(draw(st.integers(1, kk)) for kk in k)
     elif mode == "valid":

@@ -32,13 +32,7 @@ def _sig_case(a, k, mode="same", dtype="f64", regime="int", extra=()):
 
 @st.composite
 def pairs2d(draw, parity=None, max_size=10, max_k=6, mode="same", dtype=np.float64):
-    def ks():
-        if parity == "odd":
-            return draw(st.integers(0, (max_k - 1) // 2)) * 2 + 1
-        if parity == "even":
-            return draw(st.integers(1, max_k // 2)) * 2
-        return draw(st.integers(1, max_k))
-    k_shape = (ks(), ks())
+    k_shape = (draw(S.kernel_size(parity, max_k)), draw(S.kernel_size(parity, max_k)))
     a_shape = (draw(st.integers(max(k_shape[0], 1), max_size)), draw(st.integers(max(k_shape[1], 1), max_size)))
     a = draw(hnp.arrays(np.float64, a_shape, elements=ints)).astype(dtype)
     k = draw(hnp.arrays(np.float64, k_shape, elements=ints)).astype(dtype)
@@ -48,12 +42,7 @@ def pairs2d(draw, parity=None, max_size=10, max_k=6, mode="same", dtype=np.float
 @st.composite
 def pairs1d(draw, max_n=12, dtype=np.float64, elements=ints, parity=None):
     m = draw(st.integers(1, max_n))
-    if parity == "odd":
-        n = draw(st.integers(0, 4)) * 2 + 1
-    elif parity == "even":
-        n = draw(st.integers(1, 4)) * 2
-    else:
-        n = draw(st.integers(1, max_n))
+    n = draw(S.kernel_size(parity, 9 if parity else max_n))
     base = np.complex128 if np.dtype(dtype).kind == "c" else np.float64
     a = draw(hnp.arrays(base, (m,), elements=elements)).astype(dtype)
     v = draw(hnp.arrays(base, (n,), elements=elements)).astype(dtype)
@@ -69,8 +58,7 @@ def _t(a):
 
 @st.composite
 def same_cases(draw, parity=None, dilated=True):
-    kh = draw(st.integers(1, 6)) if parity is None else draw(st.integers(1, 3)) * 2 - (parity == "odd")
-    kw = draw(st.integers(1, 6)) if parity is None else draw(st.integers(1, 3)) * 2 - (parity == "odd")
+    kh, kw = draw(S.kernel_size(parity, 6)), draw(S.kernel_size(parity, 6))
     d = draw(st.integers(1, 3)) if dilated else 1
     h, w = draw(st.integers(d * (kh - 1) + 1, d * (kh - 1) + 9)), draw(st.integers(d * (kw - 1) + 1, d * (kw - 1) + 9))
     p = Problem(h=h, w=w, kh=kh, kw=kw, dh=d, dw=d)
