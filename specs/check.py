@@ -43,9 +43,8 @@ class Recorder:
 
     def add(self, label: str, c: Comparison):
         self.compared += 1
-        if c.ratio > self.worst or not self.where:
-            if c.ratio >= self.worst:
-                self.worst, self.where = c.ratio, label
+        if c.ratio > self.worst or (not self.where and c.ratio >= self.worst):
+            self.worst, self.where = c.ratio, label
 
 
 _recorder: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar("convspec_recorder", default=None)
@@ -98,13 +97,3 @@ def holds(condition: bool, message: str, sides: dict | None = None):
     __tracebackhide__ = True
     if not condition:
         raise Mismatch(message, sides=sides)
-
-
-def raises(fn, exc_types, what: str):
-    """Require ``fn()`` to raise one of ``exc_types``; return the exception."""
-    __tracebackhide__ = True
-    try:
-        fn()
-    except exc_types as e:
-        return e
-    raise Mismatch(f"{what}: expected {exc_types} to be raised, nothing was")

@@ -121,11 +121,7 @@ def search(claim: Claim, be, domain: str, base: settings | None = None, seed: in
     failure = None
     try:
         fn()
-    except (Mismatch, ContractViolation) as e:
-        failure = e
-    except Hang as e:
-        failure = e
-    except Exception as e:           # a bug in the property or the strategy: reported as an error
+    except (Exception, Hang) as e:   # Mismatch/ContractViolation/Hang, or a bug in the property ("error")
         failure = e
     finally:
         if token is not None:

@@ -9,9 +9,6 @@ from .claims import CONDITIONAL, REFUTED
 
 MAX_SHOWN = 400          # largest array printed in full in a failure message
 
-SYMBOL = {"holds": "✓", "refuted": "✗", "conditional": "✓ (cond.)", "broken": "✗ broken", "error": "✗ error",
-          "no-counterexample": "✓ (no cex)"}
-
 
 def fmt_array(name: str, a) -> str:
     a = np.asarray(a)
@@ -26,15 +23,8 @@ def verdict_cell(o) -> str:
     """One cell of the verdict table for an Outcome (or a skip reason string)."""
     if isinstance(o, str):
         return "—"
-    if o.found in ("broken", "error"):
-        return "✗ " + o.found
-    if o.found in ("refuted",):
-        return "✗ refuted"
-    if o.found == "conditional":
-        return "✓ only if cond."
-    if o.found == "no-counterexample":
-        return "✓ holds"
-    return "✓ holds"
+    return {"broken": "✗ broken", "error": "✗ error", "refuted": "✗ refuted",
+            "conditional": "✓ only if cond."}.get(o.found, "✓ holds")
 
 
 def failure_message(o) -> str:

@@ -57,7 +57,6 @@ class Claim:
     budget: float = 1.0
     version_note: str = ""
     suppress: tuple = ()
-    deterministic_only: bool = False
 
     def describe_expected(self) -> str:
         if self.expected == CONDITIONAL:
@@ -70,7 +69,7 @@ REGISTRY: dict[str, Claim] = {}
 
 def claim(*, id: str, statement: str, source: str, needs, expected: str, cases, outside=None, condition="",
           group: str = "seed", requires=(), examples=(), budget: float = 1.0, version_note: str = "",
-          suppress=(), deterministic_only: bool = False):
+          suppress=()):
     """Register the decorated ``check(backend, case)`` as a claim; returns the Claim."""
     if expected not in (HOLDS, REFUTED, CONDITIONAL):
         raise ValueError(f"claim {id}: expected must be holds/refuted/conditional, not {expected!r}")
@@ -80,8 +79,7 @@ def claim(*, id: str, statement: str, source: str, needs, expected: str, cases, 
     def deco(fn):
         c = Claim(id=id, statement=statement, source=source, needs=frozenset(needs), expected=expected, check=fn,
                   cases=cases, outside=outside, condition=condition, group=group, requires=frozenset(requires),
-                  examples=tuple(examples), budget=budget, version_note=version_note, suppress=tuple(suppress),
-                  deterministic_only=deterministic_only)
+                  examples=tuple(examples), budget=budget, version_note=version_note, suppress=tuple(suppress))
         if id in REGISTRY and REGISTRY[id].check.__code__ is not fn.__code__:
             raise ValueError(f"duplicate claim id {id!r}")
         REGISTRY[id] = c

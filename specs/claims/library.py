@@ -584,7 +584,6 @@ def _(be, case):
                  "also the gradient of <conv2d(x), y> with respect to x",
        cases=S.conv(bias=False, dtypes=("f64",), regimes=("int",), max_class=2))
 def _(be, case):
-    import torch
     F = be.op("torch.F")
     p = case.problem
     rng = np.random.default_rng(0)
@@ -605,7 +604,6 @@ def _(be, case):
     (out * _t(yv)).sum().backward()
     equal(xt.grad.numpy(), ct, "d<conv2d(x), y>/dx vs conv_transpose2d(y)", sides={"x": case.x, "grad": xt.grad.numpy(),
                                                                                    "conv_transpose2d": ct})
-    torch  # noqa: B018
 
 
 @claim(id="empty-batch-ok-zero-spatial-raises", group="torch", source="torch.nn.functional.conv2d behaviour",
