@@ -27,7 +27,7 @@ import numpy as np
 
 DTYPES = {"f16": np.float16, "bf16": None, "f32": np.float32, "f64": np.float64,
           "i8": np.int8, "i16": np.int16, "i32": np.int32, "i64": np.int64, "c128": np.complex128}
-REGIMES = ("int", "flt")
+REGIMES = ("int", "dya", "flt")
 MODES = ("full", "same", "valid")
 
 
@@ -211,7 +211,7 @@ class Problem:
     _RE = re.compile(
         r"^n(\d+)c(\d+)h(\d+)w(\d+)_o(\d+)k(\d+)(?:x(\d+))?"
         r"(?:_s(\d+)(?:x(\d+))?)?(?:_p(\d+)(?:x(\d+))?)?(?:_d(\d+)(?:x(\d+))?)?(?:_g(\d+))?"
-        r"(?:_(bias|nobias))?(?:_(f16|bf16|f32|f64|i8|i16|i32|i64|c128))?(?:_(int|flt))?$")
+        r"(?:_(bias|nobias))?(?:_(f16|bf16|f32|f64|i8|i16|i32|i64|c128))?(?:_(int|dya|flt))?$")
 
     @classmethod
     def parse(cls, text: str) -> "Problem":
@@ -219,7 +219,7 @@ class Problem:
         if not m:
             raise DescriptorError(
                 f"cannot parse conv problem {text!r}; expected e.g. n2c4h7w9_o6k3x2_s2x1_p1x0_d1x2_g2"
-                "[_bias|_nobias][_f32][_int|_flt]")
+                "[_bias|_nobias][_f32][_int|_dya|_flt]")
         n, c, h, w, o, kh, kw, sh, sw, ph, pw, dh, dw, g, bias, dt, reg = m.groups()
 
         def i(v, default):
@@ -299,7 +299,7 @@ class SignalProblem:
         return s + "".join("_" + e for e in self.extra)
 
     _RE = re.compile(r"^a([\dx]+)_k([\dx]+)(?:_(full|same|valid))?(?:_(f16|bf16|f32|f64|i8|i16|i32|i64|c128))?"
-                     r"(?:_(int|flt))?((?:_[\w.=-]+)*)$")
+                     r"(?:_(int|dya|flt))?((?:_[\w.=-]+)*)$")
 
     @classmethod
     def parse(cls, text: str) -> "SignalProblem":

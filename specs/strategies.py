@@ -16,7 +16,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from .case import Case, cast, exponent_range, int_range
+from .case import Case, cast, dyadic_limits, dyadic_plan, exponent_range, int_range, kterms_of
 from .problem import Problem, SignalProblem
 
 VALUE_LEVEL_NUMEL = 160
@@ -47,11 +47,29 @@ def _array(shape, dtype: str, regime: str, positive: bool = False):
     return hnp.arrays(np.float64, shape, elements=el).map(lambda a: cast(a, dtype))
 
 
+def _dyadic_arrays(draw, problem, names_shapes):
+    """Value-level dyadic data (see :mod:`specs.case`): widths and exponents shrink towards small
+    integers, mantissas value by value."""
+    total, cap = dyadic_limits(problem.dtype, kterms_of(problem))
+    bx = draw(st.integers(1, min(cap, total - 1)))
+    widths = (bx, draw(st.integers(1, min(cap, total - bx))))
+    plan = dyadic_plan(problem.dtype, kterms_of(problem), lambda lo, hi: draw(st.integers(lo, hi)), widths)
+    out = {}
+    for name, shape in names_shapes:
+        bits, e = {"x": (plan.bx, plan.ex), "a": (plan.bx, plan.ex), "w": (plan.bw, plan.ew),
+                   "k": (plan.bw, plan.ew)}.get(name, (plan.pb, plan.ex + plan.ew + plan.shift))
+        el = st.integers(-2 ** bits, 2 ** bits).map(lambda m, e=e: float(np.ldexp(float(m), e)))
+        out[name] = cast(draw(hnp.arrays(np.float64, shape, elements=el)), problem.dtype)
+    return out
+
+
 @st.composite
 def data_for(draw, problem, names_shapes, *, positive_ok=True, value_level=True):
     """Arrays for ``problem``: value by value when small (unless ``value_level`` is False), else from a
     drawn seed."""
     numel = sum(int(np.prod(s)) for _, s in names_shapes)
+    if value_level and numel <= VALUE_LEVEL_NUMEL and problem.regime == "dya":
+        return Case(problem, _dyadic_arrays(draw, problem, names_shapes))
     if value_level and numel <= VALUE_LEVEL_NUMEL:
         pos = positive_ok and problem.regime == "flt" and draw(st.integers(0, 3)) == 3
         return Case(problem, {n: draw(_array(s, problem.dtype, problem.regime, pos)) for n, s in names_shapes})
@@ -64,7 +82,7 @@ def _dtypes(caps, dtypes):
 
 
 @st.composite
-def conv_problems(draw, caps, *, dtypes=None, regimes=("int", "flt"), kernel=None, batch=None, bias=None,
+def conv_problems(draw, caps, *, dtypes=None, regimes=("int", "dya", "flt"), kernel=None, batch=None, bias=None,
                   max_class=3, max_size=None, depthwise=None, **fixed):
     """A valid :class:`Problem` within ``caps``.
 
@@ -84,7 +102,8 @@ def conv_problems(draw, caps, *, dtypes=None, regimes=("int", "flt"), kernel=Non
     if not allowed_dtypes:
         raise ValueError("no dtype in common between the claim and the backend")
     dtype = pick("dtype", st.sampled_from(allowed_dtypes))
-    regime = pick("regime", st.sampled_from(regimes))
+    usable = [r for r in regimes if r != "dya" or dtype in ("f16", "bf16", "f32", "f64")]
+    regime = pick("regime", st.sampled_from(usable or ["int"]))
     if kernel is not None:
         smax = min(smax, kmax)
         h, w = draw(st.integers(1, smax)), draw(st.integers(1, smax))
@@ -143,11 +162,12 @@ def kernel_size(parity: str | None, max_k: int):
 
 @st.composite
 def signal_problems(draw, caps, *, modes=("full", "same", "valid"), ndim=2, kernel_parity=None,
-                    dtypes=None, regimes=("int", "flt"), max_size=16, max_kernel=7):
+                    dtypes=None, regimes=("int", "dya", "flt"), max_size=16, max_kernel=7):
     """A :class:`SignalProblem`; ``kernel_parity`` 'odd'/'even' pins the parity of every kernel dim."""
     mode = draw(st.sampled_from(modes))
     dtype = draw(st.sampled_from(_dtypes(caps, dtypes) or ["f64"]))
-    regime = draw(st.sampled_from(regimes)) if dtype[0] in "fbc" else "int"
+    usable = [r for r in regimes if r != "dya" or dtype in ("f16", "bf16", "f32", "f64")]
+    regime = draw(st.sampled_from(usable or ["int"])) if dtype[0] in "fbc" else "int"
 
     k = tuple(draw(kernel_size(kernel_parity, max_kernel)) for _ in range(ndim))
     if mode == "valid" and draw(st.integers(0, 3)) == 0:   # the kernel is the larger array
