@@ -37,7 +37,7 @@ def _case(desc: str, x, w, b=None) -> Case:
     arrays = {"x": np.asarray(x, dtype=np.float32).reshape(p.x_shape),
               "w": np.asarray(w, dtype=np.float32).reshape(p.w_shape)}
     if p.bias:
-        arrays["b"] = np.asarray(b, dtype=np.float32).reshape(p.b_shape)
+        arrays["b"] = (np.full(p.b_shape, np.float32(0.1)) if b is None else np.asarray(b)).astype(np.float32).reshape(p.b_shape)
     return Case(p, arrays)
 
 

@@ -40,11 +40,11 @@ def round_significand(a, bits: int):
 
 def cast(values, dtype: str):
     """Cast float64 values into the problem dtype (bf16 travels as float32 holding bf16 values)."""
+    if dtype == "c128":
+        return np.asarray(values, dtype=np.complex128)
     v = np.asarray(values, dtype=np.float64)
     if dtype == "bf16":
         return round_significand(v.astype(np.float32), 8)
-    if dtype == "c128":
-        return v.astype(np.complex128)
     from .problem import np_dtype
     return v.astype(np_dtype(dtype))
 
@@ -155,6 +155,10 @@ def fill(problem, seed: int) -> dict:
             vals = rng.integers(-r, r + 1, size=shape).astype(np.float64)
         else:
             vals = _flt(rng, shape, flavour, problem.dtype)
+        if problem.dtype == "c128":           # complex data: an independent imaginary part
+            imag = (rng.integers(-int_range("f64"), int_range("f64") + 1, size=shape) if problem.regime == "int"
+                    else _flt(rng, shape, flavour, "f64"))
+            vals = vals + 1j * imag
         out[name] = cast(vals, problem.dtype)
     return out
 

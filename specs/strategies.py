@@ -23,7 +23,7 @@ VALUE_LEVEL_NUMEL = 160
 
 #: size classes: (max spatial, max channels per group, max batch, max kernel)
 SIZE_CLASSES = ((6, 2, 2, 3), (12, 4, 3, 5), (24, 8, 4, 7), (40, 16, 5, 7))
-SIZE_WEIGHTS = (0, 0, 0, 0, 1, 1, 1, 2, 2, 3)   # index -> class: 40% tiny, 30% small, 20% medium, 10% large
+SIZE_WEIGHTS = (0, 0, 0, 0, 1, 1, 1, 2, 2, 3, 4)   # index -> class: tiny, small, medium, large, large tier (4)
 
 
 def _element(dtype: str, regime: str):
@@ -44,7 +44,10 @@ def _array(shape, dtype: str, regime: str, positive: bool = False):
     el = _element(dtype, regime)
     if positive:
         el = el.map(abs)
-    return hnp.arrays(np.float64, shape, elements=el).map(lambda a: cast(a, dtype))
+    real = hnp.arrays(np.float64, shape, elements=el)
+    if dtype == "c128":       # complex data: independent real and imaginary parts
+        return st.tuples(real, hnp.arrays(np.float64, shape, elements=el)).map(lambda ri: ri[0] + 1j * ri[1])
+    return real.map(lambda a: cast(a, dtype))
 
 
 def _dyadic_arrays(draw, problem, names_shapes):
@@ -81,23 +84,62 @@ def _dtypes(caps, dtypes):
     return allowed
 
 
+#: the large tier: limits of the one or two axes drawn large at a time (the rest stay small, so the
+#: cost grows linearly): past the seams where real kernels branch (tiles of 8-128 columns/rows,
+#: channel blocks of 8-64, batch chunks, specialised kernel sizes 1/3/5/7, dilated extents past 40)
+LARGE = {"h": 160, "w": 160, "cin": 80, "cout": 80, "n": 20, "k": 13, "d": 8}
+LARGE_AXES = tuple(LARGE)
+def _extent(lo: int, hi: int, large: bool):
+    """An extent in [lo, hi]; on a large axis, half the draws start from 3/4 of ``hi`` (past the
+    seams).  That floor is its own boolean draw, so shrinking first drops it, then the extent."""
+    if not large or hi - lo < 8:
+        return st.integers(lo, max(lo, hi))
+    return st.booleans().flatmap(lambda far: st.integers(max(lo, hi * 3 // 4) if far else lo, max(lo, hi)))
+
+
+#: Problem fields a claim may pin (conv_problems(**fixed))
+PINNABLE = ("n", "c", "h", "w", "o", "kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw", "g", "dtype", "regime")
+
+
 @st.composite
 def conv_problems(draw, caps, *, dtypes=None, regimes=("int", "dya", "flt"), kernel=None, batch=None, bias=None,
-                  max_class=3, max_size=None, depthwise=None, **fixed):
+                  max_class=4, max_size=None, depthwise=None, large_only=False, **fixed):
     """A valid :class:`Problem` within ``caps``.
 
-    ``fixed`` pins any Problem field (e.g. ``kh=1, sh=1``); a ``kernel`` callable maps the drawn
-    (h, w) to a pinned kernel size (whole-input kernels); ``depthwise=True`` forces groups == channels.
-    Parameters are drawn kernel -> dilation -> stride -> padding -> spatial size, so that every draw is
-    valid (the input is at least the dilated kernel minus twice the padding).
+    A size class is drawn first (tiny/small/medium/large and, in about one example in eleven, the
+    large tier: one or two of H, W, C_in/G, C_out/G, N, the kernel or the dilation drawn up to
+    :data:`LARGE`, strides up to past the kernel).  Every extent is drawn from 1 (or its validity
+    minimum) upward, so a failure past a seam shrinks to the first problem past it.
+
+    ``fixed`` pins any Problem field of :data:`PINNABLE` (e.g. ``kh=1, sh=1``, ``g=1``, ``c=3``); a
+    ``kernel`` callable maps the drawn (h, w) to a pinned kernel size (whole-input kernels);
+    ``depthwise=True`` forces groups == channels; ``large_only=True`` always draws the large tier.
+    Parameters are drawn kernel -> dilation -> stride
+    -> padding -> spatial size, so that every draw is valid.
     """
+    from hypothesis.errors import InvalidArgument
+    unknown = sorted(set(fixed) - set(PINNABLE))
+    if unknown:
+        raise InvalidArgument(f"conv_problems: unknown pin(s) {', '.join(map(repr, unknown))}; "
+                              f"pinnable: {', '.join(PINNABLE)}")
+
     def pick(name, strategy):
         return fixed[name] if name in fixed else draw(strategy)
 
-    cls = min(SIZE_WEIGHTS[draw(st.integers(0, len(SIZE_WEIGHTS) - 1))], max_class)
+    cls = 4 if large_only else min(SIZE_WEIGHTS[draw(st.integers(0, len(SIZE_WEIGHTS) - 1))], max_class)
+    large = set()
+    if cls == 4:
+        large = set(draw(st.lists(st.sampled_from(LARGE_AXES), min_size=1, max_size=2, unique=True)))
+        cls = 1
     smax, cmax, nmax, kmax = SIZE_CLASSES[cls]
-    smax = min(caps.bound("size", smax), max_size or 10 ** 9)
-    cmax, nmax, kmax = caps.bound("channels", cmax), caps.bound("batch", nmax), caps.bound("kernel", kmax)
+    hmax = caps.bound("size", LARGE["h"] if "h" in large else smax)
+    wmax = caps.bound("size", LARGE["w"] if "w" in large else smax)
+    if max_size:
+        hmax, wmax = min(hmax, max_size), min(wmax, max_size)
+    cinmax = caps.bound("channels", LARGE["cin"] if "cin" in large else cmax)
+    coutmax = caps.bound("channels", LARGE["cout"] if "cout" in large else cmax)
+    nmax = caps.bound("batch", LARGE["n"] if "n" in large else nmax)
+    kmax = caps.bound("kernel", LARGE["k"] if "k" in large else kmax)
     allowed_dtypes = _dtypes(caps, dtypes)
     if not allowed_dtypes:
         raise ValueError("no dtype in common between the claim and the backend")
@@ -105,41 +147,103 @@ def conv_problems(draw, caps, *, dtypes=None, regimes=("int", "dya", "flt"), ker
     usable = [r for r in regimes if r != "dya" or dtype in ("f16", "bf16", "f32", "f64")]
     regime = pick("regime", st.sampled_from(usable or ["int"]))
     if kernel is not None:
-        smax = min(smax, kmax)
-        h, w = draw(st.integers(1, smax)), draw(st.integers(1, smax))
+        hmax, wmax = min(hmax, kmax), min(wmax, kmax)
+        h, w = pick("h", st.integers(1, hmax)), pick("w", st.integers(1, wmax))
         kh, kw = kernel(h, w)
         dh = dw = sh = sw = 1
         ph = pw = 0
     else:
-        kh, kw = pick("kh", st.integers(1, kmax)), pick("kw", st.integers(1, kmax))
-        dmax = caps.bound("dilation", 4)
-        dh, dw = pick("dh", st.integers(1, dmax)), pick("dw", st.integers(1, dmax))
-        smax_s = caps.bound("stride", 4)
+        kh, kw = pick("kh", _extent(1, kmax, "k" in large)), pick("kw", _extent(1, kmax, "k" in large))
+        dmax = caps.bound("dilation", LARGE["d"] if "d" in large else 4)
+        dh, dw = pick("dh", _extent(1, dmax, "d" in large)), pick("dw", _extent(1, dmax, "d" in large))
+        smax_s = caps.bound("stride", max(4, kmax + 1) if large else 4)
         sh, sw = pick("sh", st.integers(1, smax_s)), pick("sw", st.integers(1, smax_s))
         pmax = 0 if not caps.padding else None
         ph = pick("ph", st.integers(0, kh + 1 if pmax is None else 0))
         pw = pick("pw", st.integers(0, kw + 1 if pmax is None else 0))
         ekh, ekw = dh * (kh - 1) + 1, dw * (kw - 1) + 1
         lo_h, lo_w = max(1, ekh - 2 * ph), max(1, ekw - 2 * pw)
-        h = pick("h", st.integers(lo_h, max(lo_h, smax)))
-        w = pick("w", st.integers(lo_w, max(lo_w, smax)))
-    if fixed.get("g") == 1 or not caps.groups:
-        g, cg, og = 1, pick("c", st.integers(1, cmax)), pick("o", st.integers(1, cmax))
+        h = pick("h", _extent(lo_h, hmax, "h" in large))
+        w = pick("w", _extent(lo_w, wmax, "w" in large))
+    if "g" in fixed or not caps.groups:
+        g = fixed.get("g", 1)
+        cg = fixed["c"] // g if "c" in fixed else draw(_extent(1, cinmax, "cin" in large))
+        og = fixed["o"] // g if "o" in fixed else draw(_extent(1, coutmax, "cout" in large))
     else:
-        mode = draw(st.sampled_from(["plain", "grouped", "depthwise"])) if caps.groups else "plain"
+        mode = draw(st.sampled_from(["plain", "grouped", "depthwise"]))
         if depthwise:
             mode = "depthwise"
         if mode == "plain":
-            g, cg = 1, draw(st.integers(1, cmax))
+            g, cg = 1, draw(_extent(1, cinmax, "cin" in large))
         elif mode == "grouped":
-            g, cg = draw(st.integers(2, 4)), draw(st.integers(1, cmax))
+            g, cg = draw(st.integers(2, 4)), draw(_extent(1, cinmax, "cin" in large))
         else:
-            g, cg = draw(st.integers(2, max(2, cmax))), 1
-        og = draw(st.integers(1, 2)) if mode == "depthwise" else draw(st.integers(1, cmax))
-    n = batch if batch is not None else pick("n", st.integers(1, nmax))
+            g, cg = draw(st.integers(2, max(2, min(cinmax, 16 if "cin" not in large else cinmax)))), 1
+        og = draw(st.integers(1, 2)) if mode == "depthwise" else draw(_extent(1, coutmax, "cout" in large))
+        if "c" in fixed or "o" in fixed:
+            g, cg, og = 1, fixed.get("c", cg), fixed.get("o", og)
+    n = batch if batch is not None else pick("n", _extent(1, nmax, "n" in large))
     b = (draw(st.booleans()) if bias is None else bias) and caps.bias
     return Problem(n=n, c=cg * g, h=h, w=w, o=og * g, kh=kh, kw=kw, sh=sh, sw=sw, ph=ph, pw=pw, dh=dh, dw=dw,
                    g=g, bias=b, dtype=dtype, regime=regime)
+
+
+# -- pinned seam problems -------------------------------------------------------------------------
+
+#: output extents on either side of every power of two from 8 to 128 (tile seams)
+SEAM_EXTENTS = tuple(v for p in (8, 16, 32, 64, 128) for v in (p - 1, p, p + 1))
+#: channel counts on either side of the channel blocks 8..64
+SEAM_CHANNELS = tuple(v for p in (8, 16, 32, 64) for v in (p - 1, p, p + 1))
+#: batch chunks
+SEAM_BATCH = (7, 8, 9, 15, 16, 17)
+#: kernel extents: the specialised 1/3/5/7 and the generic path beyond
+SEAM_KERNELS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 13)
+
+
+def seam_problems(dtype: str = "f32") -> list[Problem]:
+    """One problem per seam value, every other extent tiny, so that each crosses one seam cheaply:
+    output width and height, C_in/G and C_out/G (plain and grouped), batch, kernel extent, dilated
+    extent (40 and 41), stride above the kernel.  Regimes alternate int/dya (both exact)."""
+    out = []
+
+    def add(**kw):
+        reg = ("int", "dya")[len(out) % 2]
+        out.append(Problem(**{"dtype": dtype, "regime": reg, **kw}))
+    for v in SEAM_EXTENTS:
+        add(w=v + 2, kh=3, kw=3, ph=0, pw=0, h=3)                    # W_out = v
+        add(h=v + 2, kh=3, kw=3, w=4)                                # H_out = v
+    for v in SEAM_CHANNELS:
+        add(c=v, h=4, w=4, kh=3, kw=3, o=2, ph=1, pw=1)
+        add(o=v, h=4, w=4, kh=3, kw=3, c=2, bias=True)
+        add(c=2 * v, o=4, g=2, h=3, w=3, kh=1, kw=1)                 # grouped: C/G = v
+    for v in SEAM_BATCH:
+        add(n=v, c=2, o=2, h=5, w=5, kh=3, kw=3)
+    for k in SEAM_KERNELS:
+        add(h=k + 3, w=k + 2, kh=k, kw=k, c=2, o=2)
+    add(h=42, w=43, kh=4, kw=3, dh=13, dw=20, c=1, o=1)     # dilated extents 40 x 41
+    add(h=43, w=42, kh=5, kw=2, dh=10, dw=39, c=1, o=1)     # dilated extents 41 x 40
+    add(h=20, w=23, kh=3, kw=3, sh=5, sw=7, c=2, o=2)                   # stride beyond the kernel
+    return out
+
+
+def seam_cases(dtypes=("f32", "f64")) -> list[Case]:
+    """The seam problems with seeded data (hypothesis @examples of the contract claims)."""
+    return [Case.seeded(p, 1) for dt in dtypes for p in seam_problems(dt)]
+
+
+def signal_seam_cases(dtypes=("f64", "f32")) -> list[Case]:
+    """Signal problems one past/at/before the 128-wide tile and past the kernel sizes 7 and 11."""
+    from .problem import SignalProblem
+    out = []
+    for dt in dtypes:
+        for i, (m, q) in enumerate([(127, 3), (128, 2), (129, 3), (120, 11), (125, 13), (9, 12)]):
+            for mode in ("full", "same", "valid"):
+                p = SignalProblem(a=(3, m), k=(2, min(q, 3) if m > 20 else q), mode=mode, dtype=dt,
+                                  regime=("int", "dya")[i % 2])
+                if m <= 20:
+                    p = SignalProblem(a=(m, 14), k=(q, q), mode=mode, dtype=dt, regime="int")
+                out.append(Case.seeded(p, 1))
+    return out
 
 
 @st.composite
@@ -149,6 +253,10 @@ def conv_cases(draw, caps, value_level=True, **opts):
     p = draw(conv_problems(caps, **opts))
     shapes = [("x", p.x_shape), ("w", p.w_shape)] + ([("b", p.b_shape)] if p.bias else [])
     return draw(data_for(p, shapes, value_level=value_level))
+
+
+#: large tier of the signal ops: (size, kernel)
+SIGNAL_LARGE = (160, 13)
 
 
 def kernel_size(parity: str | None, max_k: int):
@@ -162,20 +270,25 @@ def kernel_size(parity: str | None, max_k: int):
 
 @st.composite
 def signal_problems(draw, caps, *, modes=("full", "same", "valid"), ndim=2, kernel_parity=None,
-                    dtypes=None, regimes=("int", "dya", "flt"), max_size=16, max_kernel=7):
+                    dtypes=None, regimes=("int", "dya", "flt"), max_size=16, max_kernel=7, large_only=False):
     """A :class:`SignalProblem`; ``kernel_parity`` 'odd'/'even' pins the parity of every kernel dim."""
     mode = draw(st.sampled_from(modes))
     dtype = draw(st.sampled_from(_dtypes(caps, dtypes) or ["f64"]))
     usable = [r for r in regimes if r != "dya" or dtype in ("f16", "bf16", "f32", "f64")]
     regime = draw(st.sampled_from(usable or ["int"])) if dtype[0] in "fbc" else "int"
+    sizes, kernels = [max_size] * ndim, [max_kernel] * ndim
+    if large_only or draw(st.integers(0, 7)) == 7:          # large tier: one axis past 130, kernels past 11
+        big = draw(st.integers(0, ndim - 1))
+        sizes[big] = caps.bound("size", SIGNAL_LARGE[0])
+        kernels = [caps.bound("kernel", SIGNAL_LARGE[1])] * ndim
 
-    k = tuple(draw(kernel_size(kernel_parity, max_kernel)) for _ in range(ndim))
+    k = tuple(draw(kernel_size(kernel_parity, km)) for km in kernels)
     if mode == "valid" and draw(st.integers(0, 3)) == 0:   # the kernel is the larger array
         a = tuple(draw(st.integers(1, kk)) for kk in k)
     elif mode == "valid":
-        a = tuple(draw(st.integers(kk, max(kk, max_size))) for kk in k)
+        a = tuple(draw(st.integers(kk, max(kk, sm))) for kk, sm in zip(k, sizes))
     else:
-        a = tuple(draw(st.integers(1, max_size)) for _ in range(ndim))
+        a = tuple(draw(st.integers(1, sm)) for sm in sizes)
     return SignalProblem(a=a, k=k, mode=mode, dtype=dtype, regime=regime)
 
 

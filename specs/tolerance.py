@@ -291,7 +291,7 @@ def direct_bound(k: int, s, y_ref, acc: Accumulation, exact: bool):
     sharper use of the same fact (:func:`specs.oracle.conv_expect` does that).
     """
     s = np.asarray(s, dtype=np.float64)
-    y_abs = np.abs(np.asarray(y_ref, dtype=np.float64))
+    y_abs = np.abs(np.asarray(y_ref)).astype(np.float64)
     if exact:
         y = np.asarray(y_ref, dtype=np.float64)
         return np.abs(round_to(y, acc.out) - y) if acc.u_out else np.zeros_like(s)
