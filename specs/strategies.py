@@ -26,28 +26,62 @@ SIZE_CLASSES = ((6, 2, 2, 3), (12, 4, 3, 5), (24, 8, 4, 7), (40, 16, 5, 7))
 SIZE_WEIGHTS = (0, 0, 0, 0, 1, 1, 1, 2, 2, 3, 4)   # index -> class: tiny, small, medium, large, large tier (4)
 
 
-def _element(dtype: str, regime: str):
-    if regime == "int":
-        r = int_range(dtype)
-        return st.integers(-r, r).map(float)
+# Value-level data are drawn as ONE byte string per array (st.binary), decoded element by element:
+# one draw instead of one per element makes small cases several times cheaper to generate, and the
+# shrinker still works value by value -- bytes shrink towards 0, and every decoder maps smaller
+# bytes to smaller magnitudes (0 -> 0.0), so counterexamples end as small readable arrays.
+
+def _zigzag(u):
+    """0, 1, 2, 3, 4, ... -> 0, 1, -1, 2, -2, ... (so that byte shrinking moves towards 0)."""
+    u = np.asarray(u, dtype=np.int64)
+    return np.where(u % 2 == 1, (u + 1) // 2, -(u // 2))
+
+
+def _decode_int(buf, n: int, r: int):
+    """Integers in [-r, r], one byte each."""
+    b = np.frombuffer(buf, dtype=np.uint8)[:n].astype(np.int64)
+    return _zigzag(b % (2 * r + 1)).astype(np.float64)
+
+
+def _decode_flt(buf, n: int, dtype: str):
+    """3 bytes per element: a 12-bit signed mantissa m/2**12 (scaled by 4) and an exponent selector
+    (0: no scaling; otherwise 2**e with e in the dtype's exponent range, zigzag around 0).
+    Magnitudes are 0 or >= 2**-12 * 2**lo (no underflow in products)."""
     lo, hi = exponent_range(dtype)
-    # magnitudes are 0 or >= 2**-12 (no underflow in products), mantissas with 12 bits and more
-    mant = st.integers(-2 ** 12, 2 ** 12).map(lambda m: m / 2 ** 12)
-    base = st.builds(lambda m, e: m * 4.0 * 2.0 ** e, mant, st.just(0))
-    scaled = st.builds(lambda m, e: m * 2.0 ** e, mant, st.integers(lo, hi))
-    wide = st.floats(-4, 4, allow_nan=False, allow_infinity=False, allow_subnormal=False, width=32).map(
-        lambda v: v if abs(v) >= 2 ** -12 else 0.0)
-    return st.one_of(base, scaled, wide)
+    b = np.frombuffer(buf, dtype=np.uint8)[:3 * n].astype(np.int64).reshape(n, 3)
+    m = _zigzag(((b[:, 0] << 8) | b[:, 1]) % (2 ** 13 + 1)) / 2.0 ** 12
+    e = _zigzag(b[:, 2] % (hi - lo + 2))
+    e = np.clip(e, lo, hi)
+    return np.where(b[:, 2] == 0, m * 4.0, m * 2.0 ** e)
+
+
+def _decode_dyadic(buf, n: int, bits: int, e: int):
+    """Mantissas in [-2**bits, 2**bits] (ceil((bits + 2) / 8) bytes each) times 2**e."""
+    width = (bits + 9) // 8
+    b = np.frombuffer(buf, dtype=np.uint8)[:width * n].astype(object).reshape(n, width) if n else np.zeros((0, width))
+    u = [int.from_bytes(bytes(int(v) for v in row), "big") % (2 ** (bits + 1) + 1) for row in b]
+    m = [(v + 1) // 2 if v % 2 else -(v // 2) for v in u]
+    return np.array([np.ldexp(float(v), e) for v in m], dtype=np.float64)
+
+
+def _bytes(n: int):
+    return st.binary(min_size=n, max_size=n)
 
 
 def _array(shape, dtype: str, regime: str, positive: bool = False):
-    el = _element(dtype, regime)
-    if positive:
-        el = el.map(abs)
-    real = hnp.arrays(np.float64, shape, elements=el)
+    """A value-level array (decoded from one byte string) in ``dtype`` for the int or flt regime."""
+    shape = tuple(shape)
+    n = int(np.prod(shape))
+    per = 1 if regime == "int" else 3
+
+    def decode(buf):
+        v = _decode_int(buf, n, int_range(dtype)) if regime == "int" else _decode_flt(buf, n, dtype)
+        return np.abs(v) if positive else v
+
     if dtype == "c128":       # complex data: independent real and imaginary parts
-        return st.tuples(real, hnp.arrays(np.float64, shape, elements=el)).map(lambda ri: ri[0] + 1j * ri[1])
-    return real.map(lambda a: cast(a, dtype))
+        return st.tuples(_bytes(per * n), _bytes(per * n)).map(
+            lambda ri: (decode(ri[0]) + 1j * decode(ri[1])).reshape(shape))
+    return _bytes(per * n).map(lambda buf: cast(decode(buf).reshape(shape), dtype))
 
 
 def _dyadic_arrays(draw, problem, names_shapes):
@@ -61,8 +95,9 @@ def _dyadic_arrays(draw, problem, names_shapes):
     for name, shape in names_shapes:
         bits, e = {"x": (plan.bx, plan.ex), "a": (plan.bx, plan.ex), "w": (plan.bw, plan.ew),
                    "k": (plan.bw, plan.ew)}.get(name, (plan.pb, plan.ex + plan.ew + plan.shift))
-        el = st.integers(-2 ** bits, 2 ** bits).map(lambda m, e=e: float(np.ldexp(float(m), e)))
-        out[name] = cast(draw(hnp.arrays(np.float64, shape, elements=el)), problem.dtype)
+        n = int(np.prod(shape))
+        buf = draw(_bytes(((bits + 9) // 8) * n))
+        out[name] = cast(_decode_dyadic(buf, n, bits, e).reshape(shape), problem.dtype)
     return out
 
 
