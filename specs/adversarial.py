@@ -44,7 +44,7 @@ def _case(desc: str, x, w, b=None) -> Case:
 def one_large(desc: str, big: float = 16.0, tiny: float = 2.0 ** -20, at: int = 0) -> Case:
     p = Problem.parse(desc)
     x = np.full(p.x_shape, tiny, dtype=np.float64)
-    x.flat[at] = big
+    x.flat[at % x.size] = big
     return _case(desc, x, np.ones(p.w_shape))
 
 
