@@ -1,3 +1,5 @@
+"""``python -m convspec`` (``python -m specs`` in a checkout): the command line, specs/cli.py."""
+
 import sys
 
 from .cli import main

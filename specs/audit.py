@@ -1,7 +1,10 @@
-"""The claim audit: every claim on every backend, gathered into one result and rendered as a text or
-Markdown table, a versioned JSON document (schema ``convspec-audit/1``) or a self-contained HTML page.
+"""The claim audit: every claim on every backend, gathered into one result and rendered as a text
+report (fits 100 columns: one row per claim, one mark per backend, a legend), a Markdown table (the
+full matrix), a versioned JSON document (schema ``convspec-audit/2``, cells from
+:func:`specs.results.outcome_dict`) or a self-contained HTML page.
 
 Reports hold no timestamps or timings, so two runs with the same seed give identical reports.
+Progress lines go to stderr.
 """
 
 from __future__ import annotations
@@ -9,15 +12,18 @@ from __future__ import annotations
 import html
 import json
 import sys
+import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .claims import all_claims, applicable
 from .engine import run_claim
-from .report import verdict_cell
+from .report import LEGEND, ratio_words, verdict_cell, verdict_mark
+from .results import AUDIT_SCHEMA, describe_error, not_applicable_dict, number, outcome_dict
 
-SCHEMA = "convspec-audit/1"
+SCHEMA = AUDIT_SCHEMA
+WIDTH = 100             # the text report fits this many columns
 
 
 @dataclass
@@ -38,10 +44,11 @@ class AuditResult:
         return max(rs) if rs else 0.0
 
 
-def run(bes, claims_pattern=None, base=None, seed=0, impl_arg=None, progress=True) -> AuditResult:
+def run(bes, claims_pattern=None, base=None, seed=0, impl_arg=None, progress=True, profile: str = "") -> AuditResult:
+    """Run every claim on every backend; ``base`` is the settings profile named ``profile``."""
     from hypothesis import settings
     claims = all_claims(claims_pattern)
-    res = AuditResult(bes, claims, seed=seed, profile=getattr(base, "_current_profile", "") or "")
+    res = AuditResult(bes, claims, seed=seed, profile=profile)
     todo = [(c, be) for c in claims for be in bes]
     for i, (c, be) in enumerate(todo, 1):
         ok, why = applicable(c, be)
@@ -81,26 +88,70 @@ def render(res: AuditResult, fmt: str) -> str:
     return {"text": render_text, "markdown": render_markdown, "json": render_json, "html": render_html}[fmt](res)
 
 
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _wrap(text: str, indent: str) -> list[str]:
+    return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ",
+                         break_long_words=True, break_on_hyphens=False) or [indent]
+
+
 def render_text(res: AuditResult) -> str:
+    """The terminal report: fits :data:`WIDTH` columns.  Backends are lettered in a key; each claim is
+    one row of two-character marks (:data:`specs.report.LEGEND`); then every unexpected verdict and
+    every counterexample, its error said in words."""
     names = [b.name for b in res.backends]
+    letters = [_LETTERS[i] if i < len(_LETTERS) else "#" for i in range(len(names))]
+    lines = ["backends:"]
+    key = [f"{letters[i]} {n}" for i, n in enumerate(names)]
+    colw = max([len(k) for k in key] + [1]) + 2
+    per = max(1, WIDTH // colw)
+    for i in range(0, len(key), per):
+        lines.append("".join(k.ljust(colw) for k in key[i:i + per]).rstrip())
+    head_nums = "".join(f"{x} " for x in letters)
     idw = max([len(c.id) for c in res.claims] + [5])
-    head = f"{'claim':{idw}}  {'expected':26}  " + "  ".join(f"{n:>14}" for n in names) + "   worst err/allowed"
-    lines = [head, "-" * len(head)]
+    fixed = 2 + 13 + 2 + 2 * len(names) + 1 + 10
+    idw = max(12, min(idw, WIDTH - fixed))
+    lines += ["", f"{'claim':{idw}}  {'expected':13}  {head_nums} worst"]
     group = None
     for c in res.claims:
         if c.group != group:
             group = c.group
             lines.append(f"[{group}]")
-        cells = "  ".join(f"{_cell(res.cells.get((c.id, n), '—')):>14}" for n in names)
-        lines.append(f"{c.id:{idw}}  {c.describe_expected()[:26]:26}  {cells}   {res.worst(c.id):.3g}")
-        lines.append(f"{'':{idw}}    {c.statement}  [{c.source}]")
-    lines += ["", "counterexamples (shrunk):"]
-    for c, be, v, first in _cex_lines(res):
-        lines.append(f"  {c.id} on {be.name}: {v.case.problem}: {first[:240]}")
+        marks = "".join(verdict_mark(res.cells.get((c.id, n))) for n in names)
+        exp = "conditional" if c.expected == "conditional" else c.expected
+        cid = c.id if len(c.id) <= idw else c.id[:idw - 1] + "…"
+        lines.append(f"{cid:{idw}}  {exp:13}  {marks} {_worst_short(res, c.id)}".rstrip())
+    unexpected = [(c, be, v) for c in res.claims for be in res.backends
+                  if not isinstance(v := res.cells.get((c.id, be.name), ""), str) and not v.ok]
+    if unexpected:
+        lines += ["", "unexpected verdicts:"]
+        for c, be, v in unexpected:
+            lines += _wrap(f"{c.id} on {be.name}: expected {c.describe_expected()}, found {v.found}"
+                           + (f" on {v.case.problem}" if v.case is not None else ""), "  ")
+            if v.case is not None:
+                lines += _wrap(describe_error(v), "    ")
+            if v.repro:
+                lines += _wrap("reproduce: " + v.repro, "    ")
+    cex = [(c, be, v) for c, be, v, _ in _cex_lines(res) if v.ok]
+    if cex:
+        lines += ["", "counterexamples found (shrunk), as the claims expect:"]
+        for c, be, v in cex:
+            lines += _wrap(f"{c.id} on {be.name}: {v.case.problem}: {describe_error(v)}", "  ")
     s = res.summary()
-    lines += ["", f"{s['matched']}/{s['total']} verdicts match the expected ones "
-                  f"({s['not_applicable']} not applicable); ✓ holds, ✗ refuted, — not applicable, (!) unexpected"]
-    return "\n".join(lines) + "\n"
+    lines += [""] + _wrap(LEGEND + "; worst: largest error/allowed where the claim held", "") + _wrap(
+        f"{s['matched']}/{s['total']} verdicts match the expected ones ({s['not_applicable']} not applicable). "
+        "The full matrix with statements and sources: --format markdown or html.", "")
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def _worst_short(res: AuditResult, claim_id: str) -> str:
+    """Largest error/allowed ratio over the backends where the claim held (how close correct results came
+    to the bound); '-' when it held nowhere.  A counterexample's error is said in words, never as a ratio."""
+    rs = [v.worst_ratio for (cid, _), v in res.cells.items()
+          if cid == claim_id and not isinstance(v, str) and v.found == "holds" and v.worst_ratio is not None
+          and np.isfinite(v.worst_ratio)]
+    return f"{max(rs):.3g}" if rs else "-"
 
 
 def _md(s: str) -> str:
@@ -109,27 +160,24 @@ def _md(s: str) -> str:
 
 def render_markdown(res: AuditResult) -> str:
     names = [b.name for b in res.backends]
-    out = ["| claim | statement | source | expected | " + " | ".join(names) + " | worst err/allowed |",
+    out = ["| claim | statement | source | expected | " + " | ".join(names) + " | worst err/allowed where it held |",
            "|---|---|---|---|" + "---|" * len(names) + "---|"]
     for c in res.claims:
         cells = " | ".join(_cell(res.cells.get((c.id, n), "—")) for n in names)
         out.append(f"| `{c.id}` | {_md(c.statement)} | {_md(c.source)} | {_md(c.describe_expected())} | {cells} | "
-                   f"{res.worst(c.id):.3g} |")
+                   f"{_worst_short(res, c.id)} |")
     s = res.summary()
     out += ["", f"**{s['matched']}/{s['total']} verdicts match the expected ones** ({s['not_applicable']} not "
                 "applicable). ✓ holds, ✗ refuted (a shrunk counterexample exists), — not applicable, (!) a verdict "
                 "that differs from the expected one.", "", "<details><summary>Counterexamples</summary>", ""]
-    for c, be, v, first in _cex_lines(res):
-        out.append(f"- `{c.id}` on `{be.name}`: `{v.case.problem}` — {_md(first[:300])}")
+    for c, be, v, _first in _cex_lines(res):
+        out.append(f"- `{c.id}` on `{be.name}`: `{v.case.problem}` — {_md(describe_error(v)[:300])}")
     out += ["", "</details>", ""]
     return "\n".join(out)
 
 
-def _arrays_json(case):
-    return {k: np.asarray(v).tolist() for k, v in case.arrays.items() if v is not None and np.asarray(v).size <= 4096}
-
-
 def to_dict(res: AuditResult) -> dict:
+    """The audit as a ``convspec-audit/2`` document (cells from :func:`specs.results.outcome_dict`)."""
     import platform
 
     from . import __version__
@@ -145,26 +193,20 @@ def to_dict(res: AuditResult) -> dict:
             v = res.cells.get((c.id, be.name))
             if v is None:
                 continue
-            if isinstance(v, str):
-                results[be.name] = {"verdict": "not-applicable", "reason": v}
-                continue
-            cex = None
-            if v.case is not None:
-                cex = {"problem": str(v.case.problem), "seed": v.case.seed, "arrays": _arrays_json(v.case),
-                       "message": v.message, "repro": v.repro}
-            results[be.name] = {"verdict": v.found, "matches_expected": v.ok, "counterexample": cex,
-                                "worst_error_ratio": _num(v.worst_ratio), "examples": v.examples}
+            d = not_applicable_dict(c.id, be.name, v) if isinstance(v, str) else outcome_dict(v, timings=False)
+            d.pop("claim")
+            d.pop("backend")
+            results[be.name] = d
         claims.append({"id": c.id, "statement": c.statement, "source": c.source, "group": c.group,
-                       "expected": c.expected, "condition": c.condition or None, "version_note": c.version_note or None,
-                       "needs": sorted(c.needs), "worst_error_ratio": _num(res.worst(c.id)), "results": results})
-    return {"schema": SCHEMA, "seed": res.seed, "versions": vers,
+                       "expected": c.expected, "expected_text": c.describe_expected(),
+                       "condition": c.condition or None, "version_note": c.version_note or None,
+                       "needs": sorted(c.needs), "requires": sorted(c.requires),
+                       "worst_error_ratio": number(res.worst(c.id)), "results": results})
+    return {"schema": SCHEMA, "seed": res.seed, "profile": res.profile or None, "versions": vers,
             "backends": [{"name": b.name, "library": b.library, "version": b.version, "origin": b.origin,
-                          "capabilities": b.caps.summary()} for b in res.backends],
+                          "gpu": bool(getattr(b.caps, "gpu", False)), "capabilities": b.caps.summary()}
+                         for b in res.backends],
             "summary": res.summary(), "claims": claims}
-
-
-def _num(x):
-    return None if x is None else (float(x) if np.isfinite(x) else "inf")
 
 
 def render_json(res: AuditResult) -> str:
@@ -244,7 +286,7 @@ def render_html(res: AuditResult) -> str:
             tds.append(f"<td class={cls} title='{title}'>{link}{html.escape(_cell(v))}{'</a>' if link else ''}</td>")
         h.append(f"<tr><td><code>{html.escape(c.id)}</code></td><td class=st>{html.escape(c.statement)}"
                  f"<div class=src>{html.escape(c.source)}</div></td><td>{html.escape(c.describe_expected())}</td>"
-                 + "".join(tds) + f"<td>{res.worst(c.id):.3g}</td></tr>")
+                 + "".join(tds) + f"<td>{html.escape(ratio_words(res.worst(c.id)))}</td></tr>")
     h.append("</table><h2>Counterexamples</h2>")
     for c, be, v, _first in _cex_lines(res):
         arrays = dict(v.case.arrays)

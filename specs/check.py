@@ -6,12 +6,14 @@ the contract itself (raises, hangs, wrong shape/dtype, NaN, writes into or alias
 Mismatch, never by a crash.
 
 Every numeric comparison goes through :func:`close`, which records the observed/allowed error ratio
-(for reports) and feeds it to ``hypothesis.target`` so that the search pushes on the worst ratio.
+(for reports) and feeds it to ``hypothesis.target`` under one stable label per comparison site
+(:func:`target_label`), so that the search pushes on the worst ratio.
 """
 
 from __future__ import annotations
 
 import contextvars
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -59,13 +61,30 @@ def stop_recording(token):
     _recorder.reset(token)
 
 
+_INDEX = re.compile(r"\[[-\d\s,:+]*\]|\(columns \[[^\]]*\]\)")
+TARGET_CAP = 1e6        # the score of an error where none is allowed (inf ratio); target() needs finite numbers
+
+
+def target_label(what: str) -> str:
+    """The stable ``target()`` label of a comparison: its description with element indices removed
+    (``"conv2d[0, 1, 2, 3] vs field"`` -> ``"error/allowed: conv2d[i] vs field"``), so that each comparison
+    site is one label from case to case, however many elements it compares."""
+    return "error/allowed: " + _INDEX.sub("[i]", what)
+
+
 def _target(ratio: float, label: str):
+    """Push the search towards larger error ratios (``hypothesis.target``, public API only).
+
+    Hypothesis accepts each label once per test case and says so with ``InvalidArgument``: a comparison
+    site called in a loop keeps the observation of its first call in that case."""
+    from hypothesis import currently_in_test_context, target
+    from hypothesis.errors import InvalidArgument
+    if not currently_in_test_context():
+        return
+    score = min(float(ratio), TARGET_CAP) if np.isfinite(ratio) else TARGET_CAP
     try:
-        from hypothesis import target
-        from hypothesis.control import _current_build_context
-        if _current_build_context.value is not None:
-            target(min(float(ratio), 1e6) if np.isfinite(ratio) else 1e6, label=label)
-    except Exception:  # pragma: no cover - outside a hypothesis run there is nothing to target
+        target(score, label=target_label(label))
+    except InvalidArgument:
         pass
 
 

@@ -1,7 +1,11 @@
-"""Command line: ``python -m specs {audit,repro,vectors,check-vectors,claims}``.
+"""Command line: ``convspec {audit,gate,repro,claims,vectors,check-vectors}`` (also ``python -m convspec``,
+and ``python -m specs`` in a checkout).  The options come from :mod:`specs.options`, shared with the
+pytest plugin.
 
-Exit codes: 0 success; 1 a verdict or check failed; 2 usage error (bad option, --impl that cannot be
-loaded or defines none of the contract) -- the same meaning as pytest's 0/1/4 for the gate.
+``convspec gate TARGET [PYTEST ARGS]`` runs pytest with ``--impl TARGET``: the same tests, ids,
+options, known-failure files, reports and exit codes as ``pytest --impl TARGET`` (pytest's: 0 pass,
+1 failures, 4 usage error).  The other commands exit 0 on success, 1 when a verdict or check fails,
+2 on a usage error (a bad option, an --impl that cannot be loaded or defines none of the contract).
 """
 
 from __future__ import annotations
@@ -11,21 +15,24 @@ import sys
 import time
 
 USAGE_ERROR = 2
+PROG = "convspec"
 
 
 def _die(msg: str) -> int:
-    print(f"convspec: error: {msg}", file=sys.stderr)
+    print(f"{PROG}: error: {msg}", file=sys.stderr)
     return USAGE_ERROR
 
 
-def _backends(args):
+def _impl(args):
+    """The implementation under test from --impl/--impl-cmd (with its isolation settings), or None."""
     from . import backends
-    bes = backends.select(getattr(args, "backends", None))
-    impl = None
-    if getattr(args, "impl", None):
-        impl = backends.load_impl(args.impl)
-        bes = bes + [impl]
-    return bes, impl
+    target, cmd = getattr(args, "impl", None), getattr(args, "impl_cmd", None)
+    if not target and not cmd:
+        return None
+    if target and cmd:
+        raise backends.ImplError("give --impl or --impl-cmd, not both")
+    return backends.load(target or None, cmd=cmd or None, isolation=getattr(args, "isolation", "process"),
+                         timeout=getattr(args, "call_timeout", None), memory_limit_mb=getattr(args, "memory_limit", None))
 
 
 def _load_claim_modules(args):
@@ -34,22 +41,36 @@ def _load_claim_modules(args):
         claims.load_module(m)
 
 
+def _close(be):
+    close = getattr(be, "close", None)
+    if callable(close):
+        close()
+
+
 def cmd_audit(args) -> int:
-    from . import audit, profiles
-    from .backends import ImplError
+    from . import audit, backends, paths, profiles
+    from .claims import InvalidClaim
+    paths.set_repro_dir(args.repro_dir)
     try:
         _load_claim_modules(args)
-        bes, impl = _backends(args)
-    except (ImplError, ImportError) as e:
+        bes = backends.select(args.backends)
+        impl = _impl(args)
+    except (backends.ImplError, ImportError, InvalidClaim) as e:
         return _die(str(e))
-    base = profiles.get(args.profile)
+    if impl is not None:
+        bes = bes + [impl]
+    name = args.convspec_profile
+    base = profiles.get(name)
     t0 = time.perf_counter()
-    result = audit.run(bes, claims_pattern=args.claims, base=base, seed=args.seed, impl_arg=args.impl,
-                       progress=not args.quiet)
+    try:
+        result = audit.run(bes, claims_pattern=args.claims, base=base, seed=args.seed, impl_arg=args.impl,
+                           progress=not args.quiet, profile=name or profiles.DEFAULT_PROFILE)
+    finally:
+        _close(impl)
     wall = time.perf_counter() - t0
     text = audit.render(result, args.format)
     if args.readme:
-        audit.update_readme(args.readme, audit.render(result, "markdown"), " ".join(["python -m specs"] + sys.argv[1:]))
+        audit.update_readme(args.readme, audit.render(result, "markdown"), " ".join([PROG] + sys.argv[1:]))
         print(f"updated the audit section of {args.readme}", file=sys.stderr)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
@@ -63,43 +84,66 @@ def cmd_audit(args) -> int:
     return 0 if s["matched"] == s["total"] else 1
 
 
+def cmd_gate(args) -> int:
+    import pytest
+    if args.target and args.target.startswith("-"):         # convspec gate --impl-cmd "server" ...
+        argv = [args.target, *args.pytest_args]
+    elif args.target:
+        argv = ["--impl", args.target, *args.pytest_args]
+    else:
+        argv = list(args.pytest_args)
+    plugins = []
+    try:
+        from importlib import metadata
+        if not any(ep.name == "convspec.plugin" for ep in metadata.entry_points(group="pytest11")):
+            plugins = ["-p", "convspec.plugin"]     # an uninstalled checkout: load the plugin by name
+    except Exception:  # pragma: no cover - metadata unavailable
+        plugins = ["-p", "convspec.plugin"]
+    return int(pytest.main(plugins + argv))
+
+
 def cmd_repro(args) -> int:
     from . import backends
     from .case import case_from_cli
-    from .claims import REGISTRY, load_builtin
+    from .claims import REGISTRY, InvalidClaim, load_builtin
     from .engine import run_once
     from .problem import DescriptorError
     load_builtin()
     try:
         _load_claim_modules(args)
-        if args.impl:
-            be = backends.load_impl(args.impl)
-        else:
-            be = backends.get(args.backend or "numpy")
-    except (backends.ImplError, ImportError, KeyError) as e:
-        return _die(str(e))
-    if args.claim not in REGISTRY:
-        return _die(f"unknown claim {args.claim!r}; see `python -m specs claims`")
+        be = backends.get(args.backend) if args.backend else (_impl(args) or backends.get("numpy"))
+    except (backends.ImplError, ImportError, KeyError, InvalidClaim) as e:
+        return _die(str(e).strip("'\""))
     try:
-        case = case_from_cli(args.case, args.seed, args.data)
-    except (DescriptorError, ValueError, OSError) as e:
-        return _die(str(e))
-    c = REGISTRY[args.claim]
-    from .report import fmt_array
-    print(f"claim {c.id}: {c.statement}\nexpected: {c.describe_expected()}\nbackend: {be.name}\nproblem: {case.problem}")
-    for k, v in case.arrays.items():
-        if v is not None:
-            print(fmt_array(k, v))
-    status, msg = run_once(c, be, case)
-    print(f"\nresult: {status}\n{msg}")
-    return 0 if status == "holds" else 1
+        if args.claim not in REGISTRY:
+            return _die(f"unknown claim {args.claim!r}; see `{PROG} claims`")
+        try:
+            case = case_from_cli(args.case, args.seed, args.data)
+        except (DescriptorError, ValueError, OSError) as e:
+            return _die(str(e))
+        c = REGISTRY[args.claim]
+        from .report import fmt_array
+        print(f"claim {c.id}: {c.statement}\nexpected: {c.describe_expected()}\nbackend: {be.name}\n"
+              f"problem: {case.problem}")
+        for k, v in case.arrays.items():
+            if v is not None:
+                print(fmt_array(k, v))
+        status, msg = run_once(c, be, case)
+        print(f"\nresult: {status}\n{msg}")
+        return 0 if status == "holds" else 1
+    finally:
+        _close(be)
 
 
 def cmd_claims(args) -> int:
-    from .claims import all_claims
-    _load_claim_modules(args)
+    from .claims import InvalidClaim, all_claims
+    try:
+        _load_claim_modules(args)
+    except (ImportError, InvalidClaim) as e:
+        return _die(str(e))
     for c in all_claims(args.claims):
-        print(f"{c.id:45s} {c.group:6s} {c.describe_expected():12s} needs {','.join(sorted(c.needs))}\n"
+        req = f"; requires {','.join(sorted(c.requires))}" if c.requires else ""
+        print(f"{c.id:45s} {c.group:6s} {c.describe_expected():12s} needs {','.join(sorted(c.needs))}{req}\n"
               f"    {c.statement}\n    source: {c.source}")
     return 0
 
@@ -114,47 +158,57 @@ def cmd_vectors(args) -> int:
 def cmd_check_vectors(args) -> int:
     from . import backends, vectors
     try:
-        be = backends.load_impl(args.impl) if args.impl else backends.get(args.backend)
+        be = backends.get(args.backend) if args.backend else (_impl(args) or backends.get("torch"))
     except (backends.ImplError, KeyError) as e:
-        return _die(str(e))
+        return _die(str(e).strip("'\""))
     try:
         failed, total, skipped = vectors.check(args.dir, be, verbose=args.verbose)
     except (OSError, ValueError) as e:
         return _die(str(e))
+    finally:
+        _close(be)
     print(f"{total - failed - skipped} passed, {failed} failed, {skipped} skipped")
     return 1 if failed else 0
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m specs", description="convspec: executable convolution specs")
+def parser() -> argparse.ArgumentParser:
+    from . import __version__
+    from .options import add_to_argparse
+    ap = argparse.ArgumentParser(prog=PROG, description="convspec: executable specifications of convolution")
+    ap.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = ap.add_subparsers(dest="cmd", required=True)
 
-    a = sub.add_parser("audit", help="run every claim on every backend and print the verdict table")
-    a.add_argument("--claims", help="comma-separated globs on claim ids")
-    a.add_argument("--backends", help="all (default), none, or comma-separated backend names/prefixes")
-    a.add_argument("--impl", help="also audit this implementation (module or .py file)")
-    a.add_argument("--claims-module", action="append", help="module/.py registering extra claims")
-    a.add_argument("--profile", default="ci", choices=["dev", "ci", "nightly"], help="example budget (default ci)")
+    a = sub.add_parser("audit", help="run every claim on every backend and print the verdicts")
+    add_to_argparse(a, "audit")
     a.add_argument("--seed", type=int, default=0, help="hypothesis seed: same seed, same report (default 0)")
-    a.add_argument("--format", default="text", choices=["text", "markdown", "json", "html"])
+    a.add_argument("--format", default="text", choices=["text", "markdown", "json", "html"],
+                   help="text (fits 100 columns), markdown (the full matrix), json (schema convspec-audit), html")
     a.add_argument("--out", help="write the report here instead of stdout")
     a.add_argument("--readme", help="also write the Markdown table into this file between the audit markers")
-    a.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    a.add_argument("-q", "--quiet", action="store_true", help="no progress lines (they go to stderr)")
     a.set_defaults(fn=cmd_audit)
+
+    g = sub.add_parser("gate", help="gate an implementation: pytest --impl TARGET [PYTEST ARGS]",
+                       usage=f"{PROG} gate [TARGET] [PYTEST ARGS ...]",
+                       description="Run the gate: the same as `pytest --impl TARGET [PYTEST ARGS]` (every pytest "
+                                   "and convspec option works, e.g. --impl-cmd CMD instead of TARGET; see "
+                                   "`pytest --help`, group convspec).")
+    g.add_argument("target", nargs="?", help="a dotted module or a .py file defining any of conv2d, convolve2d, "
+                   "correlate2d (or none, with --impl-cmd CMD or CONVSPEC_IMPL)")
+    g.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed to pytest (e.g. --backends none -n auto)")
+    g.set_defaults(fn=cmd_gate)
 
     r = sub.add_parser("repro", help="re-run one claim on one case (the command failures print)")
     r.add_argument("claim")
-    r.add_argument("--backend")
-    r.add_argument("--impl")
-    r.add_argument("--claims-module", action="append")
+    r.add_argument("--backend", help="a built-in backend (default numpy) when no --impl/--impl-cmd is given")
+    add_to_argparse(r, "repro")
     r.add_argument("--case", required=True, help="problem descriptor, e.g. n2c4h7w9_o6k3x2_s2x1_p1x0_d1x2_g2")
     r.add_argument("--seed", type=int, help="data seed (specs.case.fill)")
     r.add_argument("--data", help="inline JSON arrays or an .npz file")
     r.set_defaults(fn=cmd_repro)
 
     c = sub.add_parser("claims", help="list the registered claims")
-    c.add_argument("--claims")
-    c.add_argument("--claims-module", action="append")
+    add_to_argparse(c, "claims")
     c.set_defaults(fn=cmd_claims)
 
     v = sub.add_parser("vectors", help="write portable golden vectors (.npz + manifest.json)")
@@ -164,10 +218,18 @@ def main(argv=None) -> int:
 
     cv = sub.add_parser("check-vectors", help="check an implementation against a vector set")
     cv.add_argument("dir")
-    cv.add_argument("--impl")
-    cv.add_argument("--backend", default="torch")
+    add_to_argparse(cv, "check-vectors")
+    cv.add_argument("--backend", help="a built-in backend (default torch when no --impl/--impl-cmd is given)")
     cv.add_argument("-v", "--verbose", action="store_true")
     cv.set_defaults(fn=cmd_check_vectors)
+    return ap
 
-    args = ap.parse_args(argv)
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["gate"] and len(argv) > 1 and argv[1] not in ("-h", "--help"):
+        rest = argv[1:]                      # everything after TARGET belongs to pytest, options included
+        target, pytest_args = (rest[0], rest[1:]) if not rest[0].startswith("-") else (None, rest)
+        return cmd_gate(argparse.Namespace(target=target, pytest_args=pytest_args))
+    args = parser().parse_args(argv)
     return args.fn(args)

@@ -1,9 +1,15 @@
-"""Hypothesis profiles.  Select one with ``--hypothesis-profile NAME`` (pytest) or ``--profile`` (CLI).
+"""Example budgets (Hypothesis settings profiles).  Chosen with ``--profile NAME`` (``convspec``),
+``--convspec-profile NAME`` (pytest; ``--hypothesis-profile NAME`` too) or ``CONVSPEC_PROFILE``; the
+default is ``ci`` on both fronts.
 
-* ``dev``     -- fast local iteration (default outside CI).
+* ``dev``     -- fast local iteration: 12 examples per search.
 * ``ci``      -- the gate: Hypothesis's own ``ci`` profile (derandomized, no database, no deadline)
-  with convspec's example budget on top; loaded automatically when the CI variable is set.
-* ``nightly`` -- many examples, random seeds, an example database in .hypothesis/.
+  with convspec's budget of 40 examples on top.
+* ``nightly`` -- 600 examples, random seeds, an example database in ``.hypothesis/``.
+
+They are registered as ``convspec-dev``, ``convspec-ci`` and ``convspec-nightly``, so installing the
+plugin changes no other project's profiles; the checkout's conftest.py also registers the short names
+(``--hypothesis-profile ci``) for the suite itself.  Nothing here reads Hypothesis's private state.
 """
 
 from __future__ import annotations
@@ -11,21 +17,36 @@ from __future__ import annotations
 from hypothesis import settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
+from .options import DEFAULT_PROFILE, PROFILES
+
 EXAMPLES = {"dev": 12, "ci": 40, "nightly": 600}
-_DONE = False
+PREFIX = "convspec-"
 
 
-def register() -> None:
-    global _DONE
-    if _DONE:
-        return
-    settings.register_profile("dev", max_examples=EXAMPLES["dev"], deadline=None)
-    settings.register_profile("ci", parent=settings.get_profile("ci"), max_examples=EXAMPLES["ci"])
-    settings.register_profile("nightly", max_examples=EXAMPLES["nightly"], deadline=None,
-                              database=DirectoryBasedExampleDatabase(".hypothesis/examples"))
-    _DONE = True
+def _build(name: str) -> settings:
+    if name == "dev":
+        return settings(max_examples=EXAMPLES["dev"], deadline=None)
+    if name == "ci":
+        return settings(settings.get_profile("ci"), max_examples=EXAMPLES["ci"])
+    return settings(max_examples=EXAMPLES["nightly"], deadline=None,
+                    database=DirectoryBasedExampleDatabase(".hypothesis/examples"))
 
 
-def get(name: str) -> settings:
+def register(short_names: bool = False) -> None:
+    """Register the profiles as ``convspec-NAME`` (and as ``NAME`` when ``short_names``)."""
+    for name in PROFILES:
+        try:
+            settings.get_profile(PREFIX + name)
+        except Exception:     # not registered yet (InvalidArgument)
+            settings.register_profile(PREFIX + name, _build(name))
+        if short_names:
+            settings.register_profile(name, settings.get_profile(PREFIX + name))
+
+
+def get(name: str | None = None) -> settings:
+    """The settings of profile ``name`` (dev, ci, nightly; default ci)."""
+    name = name or DEFAULT_PROFILE
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; choose from {', '.join(PROFILES)}")
     register()
-    return settings.get_profile(name)
+    return settings.get_profile(PREFIX + name)

@@ -3,6 +3,8 @@ and the Markdown / JSON / HTML audit reports."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .claims import CONDITIONAL, REFUTED
@@ -24,7 +26,31 @@ def verdict_cell(o) -> str:
     if isinstance(o, str):
         return "—"
     return {"broken": "✗ broken", "error": "✗ error", "refuted": "✗ refuted",
-            "conditional": "✓ only if cond."}.get(o.found, "✓ holds")
+            "conditional": "✓ only if cond.", "no-counterexample": "✓ holds"}.get(o.found, "✓ holds")
+
+
+#: one-character marks of the terminal audit, and the legend that explains them
+MARKS = {"holds": "✓", "refuted": "✗", "conditional": "~", "broken": "!", "error": "E", "no-counterexample": "?"}
+NOT_APPLICABLE = "·"
+UNEXPECTED = "*"
+LEGEND = ("✓ holds  ✗ refuted  ~ holds only under its condition  ? no counterexample found  ! broken contract  "
+          "E error in the property  · not applicable  * differs from the expected verdict")
+
+
+def verdict_mark(o) -> str:
+    """Two-character cell of the terminal audit: a verdict mark, then '*' when unexpected."""
+    if o is None or isinstance(o, str):
+        return NOT_APPLICABLE + " "
+    return MARKS.get(o.found, "?") + (" " if o.ok else UNEXPECTED)
+
+
+def ratio_words(r) -> str:
+    """An error ratio for people: a number, or what an infinite one means."""
+    if r is None:
+        return "n/a"
+    if math.isinf(r):
+        return "error where none is allowed"
+    return f"{r:.3g}"
 
 
 def failure_message(o) -> str:
@@ -43,11 +69,11 @@ def failure_message(o) -> str:
                 lines.append(fmt_array(k, v))
     comp = getattr(o.failure, "comparison", None)
     if comp is not None and comp.index is not None:
-        lines += ["", f"worst element {list(comp.index)}: observed {comp.observed!r}, expected {comp.expected!r}, "
-                      f"allowed error {comp.allowed:.6g}, error/allowed = {comp.ratio:.4g}"]
+        from .results import describe_error
+        lines += ["", f"worst element: {describe_error(o)}"]
     if o.repro:
         lines += ["", "reproduce:", "  " + o.repro]
-    lines += ["", f"({o.examples} examples in {o.seconds:.2f}s; worst error/allowed seen {o.worst_ratio:.3g})"]
+    lines += ["", f"({o.examples} examples in {o.seconds:.2f}s; worst error/allowed seen: {ratio_words(o.worst_ratio)})"]
     return "\n".join(lines)
 
 
@@ -55,4 +81,4 @@ def success_note(o) -> str:
     """What a passing refuted/conditional claim found (its shrunk counterexample), for logs."""
     if o.claim.expected in (REFUTED, CONDITIONAL) and o.case is not None:
         return f"counterexample ({o.case.problem}): {o.message.splitlines()[0]}"
-    return f"holds over {o.examples} examples (worst error/allowed {o.worst_ratio:.3g})"
+    return f"holds over {o.examples} examples (worst error/allowed {ratio_words(o.worst_ratio)})"

@@ -31,9 +31,8 @@ from .case import Case
 from .contract import guarded_call
 from .oracle import conv_allowed, conv_exact, signal_allowed
 from .problem import Problem, SignalProblem, dtype_name
+from .results import VECTORS_SCHEMA as SCHEMA
 from .tolerance import accumulation_for, compare
-
-SCHEMA = "convspec-vectors/1"
 
 BASE = Problem(n=2, c=3, h=7, w=6, o=4, kh=3, kw=2)
 CONV_BOUNDARIES = {

@@ -1,11 +1,24 @@
 """Backends: thin adapters onto the contract (:mod:`specs.contract`).
 
 A backend has a ``name``, the set of ops it ``provides`` (contract ops plus library-specific ops
-such as ``np.convolve`` that real-world claims need), and :class:`Capabilities`.  Whether a claim
-applies to a backend is decided from the claim's ``needs``/``requires`` and these declarations --
-nothing is keyed on a (claim, backend) pair.
+such as ``np.convolve`` that real-world claims need; every op name is declared in :data:`OPS`), and
+:class:`Capabilities`.  Whether a claim applies to a backend is decided from the claim's
+``needs``/``requires`` and these declarations -- nothing is keyed on a (claim, backend) pair or a name.
 
-Outside implementations (``--impl TARGET``) are loaded by :func:`load_impl` into the same shape.
+**Adding a built-in backend** (a module in this package, listed in :data:`BUILTIN_MODULES`)::
+
+    from . import Backend, Capabilities, builtin
+
+    @builtin("mylib")
+    def _mylib():                       # called once, when a run first selects the backend
+        import mylib
+        return Backend("mylib", {"conv2d": mylib.conv2d}, Capabilities(dtypes=("f32",), gpu=True),
+                       library="mylib", version=mylib.__version__)
+
+A library-specific op needs a name in :data:`OPS` (or :func:`declare_op`) before claims may ``need`` it.
+
+Outside implementations (``--impl TARGET``, ``--impl-cmd CMD``) are loaded by :func:`load` -- in a
+worker process (:mod:`specs.isolation`) or in this one (:func:`load_impl`) -- into the same shape.
 """
 
 from __future__ import annotations
@@ -14,9 +27,33 @@ import importlib
 import importlib.util
 import os
 import sys
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 from ..contract import CONTRACT, DEFAULT_TIMEOUT, guarded_call
+
+#: every op name a backend may provide and a claim may need, with what it is
+OPS: dict[str, str] = {
+    "conv2d": "the contract's conv2d (CNN layer, cross-correlation, NCHW)",
+    "convolve2d": "the contract's 2-D signal convolution (scipy.signal semantics)",
+    "correlate2d": "the contract's 2-D signal correlation (scipy.signal semantics)",
+    "dot2d": "the library's dot product of two 2-D arrays (np.dot / torch.matmul)",
+    "np.convolve": "numpy.convolve", "np.correlate": "numpy.correlate", "np.pad": "numpy.pad",
+    "scipy.signal.convolve": "scipy.signal.convolve", "scipy.signal.correlate": "scipy.signal.correlate",
+    "scipy.signal.fftconvolve": "scipy.signal.fftconvolve", "scipy.ndimage.convolve": "scipy.ndimage.convolve",
+    "scipy.ndimage.correlate": "scipy.ndimage.correlate",
+    "torch.F": "the torch.nn.functional module", "torch.conv2d_same": "torch conv2d with padding='same'",
+    "torch.conv_half": "torch conv2d in float16/bfloat16",
+    "tf32.round": "rounding of float32 data to TF32's 11 significant bits",
+}
+#: old spelling of "the backend runs on a GPU": a fake op, now the Capabilities field ``gpu``
+GPU_OP = "cuda.device"
+
+
+def declare_op(name: str, doc: str) -> None:
+    """Declare a library-specific op name so that claims may ``need`` it (claims check the name)."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"declare_op: name must be a non-empty string, not {name!r}")
+    OPS.setdefault(name, doc)
 
 
 @dataclass(frozen=True)
@@ -30,7 +67,8 @@ class Capabilities:
     (None = no declared limit; the strategies still draw within their own bounds);
     accuracy: "direct" (elementwise bound) or "fast" (FFT/Winograd, normwise bound);
     mode: accumulation mode ("tf32" for TF32 math on float32); examples: scale of the example budget;
-    timeout: per-call time limit in seconds; deterministic: reruns are bitwise equal.
+    timeout: per-call time limit in seconds; deterministic: reruns are bitwise equal;
+    gpu: the implementation runs on a GPU (claims about GPU paths ``require`` "gpu").
     """
 
     max_stride: int | None = None
@@ -48,6 +86,7 @@ class Capabilities:
     examples: float = 1.0
     timeout: float = DEFAULT_TIMEOUT
     deterministic: bool = True
+    gpu: bool = False
 
     @classmethod
     def from_dict(cls, d: dict, source: str = "CAPABILITIES") -> "Capabilities":
@@ -94,7 +133,7 @@ class Capabilities:
                 f"padding={self.padding} bias={self.bias} dtypes={','.join(self.dtypes)} "
                 f"size<={lim(self.max_size)} channels/group<={lim(self.max_channels)} batch<={lim(self.max_batch)} "
                 f"kernel<={lim(self.max_kernel)} accuracy={self.accuracy}"
-                + (f" mode={self.mode}" if self.mode else ""))
+                + (f" mode={self.mode}" if self.mode else "") + (" gpu" if self.gpu else ""))
 
 
 class ImplError(Exception):
@@ -116,6 +155,13 @@ class Backend:
     version: str = ""
     origin: str = "builtin"
     unavailable: str = ""          # non-empty: why this backend cannot run here (a skip reason)
+    repro_args: tuple = ()         # command-line options that recreate it (--impl X ...), for repro commands
+
+    def __post_init__(self):
+        if GPU_OP in self.ops:      # backwards compatibility: the fake op becomes the capability
+            self.ops = {k: v for k, v in self.ops.items() if k != GPU_OP}
+            if not self.caps.gpu:
+                self.caps = replace(self.caps, gpu=True)
 
     @property
     def provides(self) -> frozenset:
@@ -155,13 +201,22 @@ def builtin(name: str):
 _CACHE: dict = {}
 
 
+#: the modules that register built-in backends; the optional ones need an extra (torch, cuda)
+BUILTIN_MODULES = ("numpy_backend", "scipy_backend", "torch_backend", "tf32_backend", "numba_cuda_backend",
+                   "torch_cuda_backend")
+MISSING: dict = {}        # module -> why it could not be imported (e.g. torch not installed)
+
+
 def _load_builtin_modules():
-    from . import numpy_backend, scipy_backend, torch_backend  # noqa: F401
-    for mod in ("tf32_backend", "numba_cuda_backend", "torch_cuda_backend"):
+    for mod in BUILTIN_MODULES:
+        if mod in MISSING:
+            continue
         try:
             importlib.import_module(f"{__name__}.{mod}")
-        except ImportError:
-            pass
+        except ImportError as e:
+            if mod in ("numpy_backend", "scipy_backend"):
+                raise
+            MISSING[mod] = f"{type(e).__name__}: {e}"
 
 
 def builtin_names() -> list[str]:
@@ -181,6 +236,8 @@ def get(name: str) -> Backend:
 
 def select(spec: str | None) -> list[Backend]:
     """Backends for a ``--backends`` value: 'all' (default), 'none', or comma-separated names/prefixes."""
+    if spec == "none":
+        return []
     names = builtin_names()
     if spec in (None, "", "all"):
         chosen = names
@@ -197,6 +254,65 @@ def select(spec: str | None) -> list[Backend]:
     return [get(n) for n in chosen]
 
 
+def _importable_from_cwd(target: str) -> None:
+    """A dotted --impl resolves from the working directory, as it does under ``python -m pytest``."""
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.insert(0, cwd)
+
+
+def _is_path(target: str) -> bool:
+    return target.endswith(".py") or os.path.sep in target
+
+
+def load(target: str | None = None, *, cmd: str | None = None, isolation: str = "process",
+         timeout: float | None = None, memory_limit_mb: float | None = None, warn=None) -> Backend:
+    """Load the implementation under test from ``--impl TARGET`` or ``--impl-cmd CMD``.
+
+    ``isolation="process"`` (the default) runs it in a worker process (:func:`specs.isolation.load_isolated`):
+    crashes and hangs become ordinary failures.  ``"none"`` imports it here (:func:`load_impl`).
+    ``--impl-cmd`` always runs in a worker.  ``timeout`` overrides the per-call limit, ``memory_limit_mb``
+    caps the worker's memory.  ``warn(message)`` receives notes (default: stderr).  Raises
+    :class:`ImplError` with a one-line message.
+    """
+    if (target is None) == (cmd is None):
+        raise ImplError("give exactly one of --impl and --impl-cmd")
+    if isolation not in ("process", "none"):
+        raise ImplError(f"--isolation must be 'process' or 'none', not {isolation!r}")
+    if memory_limit_mb is not None and memory_limit_mb <= 0:
+        raise ImplError(f"--memory-limit must be a positive number of MiB, not {memory_limit_mb!r}")
+    if cmd is None and isolation == "none" and memory_limit_mb is not None:
+        raise ImplError("--memory-limit needs --isolation process (a limit on the test process itself would "
+                        "end the run)")
+    warn = warn or (lambda m: print(f"convspec: {m}", file=sys.stderr))
+    if target is not None and not _is_path(target):
+        _importable_from_cwd(target)
+    args = ("--impl-cmd", cmd) if cmd is not None else ("--impl", target)
+    if cmd is not None or isolation == "process":
+        try:
+            from ..isolation import load_isolated
+        except ModuleNotFoundError as e:
+            if e.name is None or not e.name.endswith("isolation"):
+                raise
+            if cmd is not None:
+                raise ImplError("--impl-cmd needs process isolation, which this convspec lacks "
+                                "(no convspec.isolation module)") from None
+            warn("process isolation is not available in this convspec (no convspec.isolation module); "
+                 f"running --impl {target} in this process")
+            load_isolated = None
+        if load_isolated is not None:
+            be = load_isolated(target, cmd=cmd, timeout=timeout, memory_limit_mb=memory_limit_mb)
+            extra = (("--call-timeout", f"{timeout:g}") if timeout else ()) + (
+                ("--memory-limit", f"{memory_limit_mb:g}") if memory_limit_mb else ())
+            be.repro_args = args + extra
+            return be
+    be = load_impl(target)
+    if timeout:
+        be.caps = replace(be.caps, timeout=timeout)
+    be.repro_args = args + ("--isolation", "none") + (("--call-timeout", f"{timeout:g}") if timeout else ())
+    return be
+
+
 def load_impl(target: str) -> Backend:
     """Load an --impl TARGET (a dotted module name or a path to a .py file) as a backend.
 
@@ -204,7 +320,7 @@ def load_impl(target: str) -> Backend:
     see :meth:`Capabilities.from_dict`) and NAME.
     """
     try:
-        if target.endswith(".py") or os.path.sep in target:
+        if _is_path(target):
             path = os.path.abspath(target)
             if not os.path.exists(path):
                 raise ImplError(f"--impl {target}: no such file")

@@ -15,10 +15,19 @@ counterexample is a bit-exact difference, never an artefact of rounding.
 A property is a plain function ``check(backend, case)`` that returns, or raises
 :class:`specs.check.Mismatch` with a precise message.  It knows nothing about pytest or reports.
 
+Declarations fail loudly: an unknown ``needs`` op (see :data:`specs.backends.OPS`), an unknown
+``requires`` word (:data:`REQUIRES`), a bad ``expected`` or a ``cases`` that is neither a strategy nor
+a factory raises :class:`InvalidClaim` (a ``hypothesis.errors.InvalidArgument``) naming the argument.
+``cases``/``outside`` take a hypothesis strategy or a factory ``f(backend) -> strategy`` (for cases
+that depend on the backend's capabilities).  A claim about GPU paths ``requires={"gpu"}``; the old
+spelling ``needs={"cuda.device"}`` still works and means the same.
+
+Every module of this package is a claims module: :func:`load_builtin` imports them all.
+
 Users add claims with the same decorator from a module passed with ``--claims-module``::
 
-    from specs.claims import claim, HOLDS
-    from specs import strategies as st_, check
+    from convspec.claims import claim, HOLDS
+    from convspec import strategies as st_, check
 
     @claim(id="user-zero-kernel", statement="A zero kernel gives a zero output", source="me",
            needs={"conv2d"}, expected=HOLDS, cases=st_.conv())
@@ -32,12 +41,76 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
+import pkgutil
 import sys
 from dataclasses import dataclass
 from typing import Callable
 
+from hypothesis.errors import InvalidArgument
+from hypothesis.strategies import SearchStrategy
+
 HOLDS, REFUTED, CONDITIONAL = "holds", "refuted", "conditional"
 GROUP_ORDER = ("seed", "numpy", "scipy", "torch", "cuda", "user")
+
+#: the words ``requires`` accepts (plus ``dtype:<f64|f32|f16|bf16>`` and ``mode:<native|accumulation>``)
+REQUIRES = {
+    "groups": "grouped/depthwise conv supported", "stride": "a stride above 1 supported",
+    "dilation": "a dilation above 1 supported", "padding": "nonzero padding supported",
+    "bias": "bias supported", "deterministic": "reruns are bitwise equal",
+    "direct": "a direct algorithm (accuracy='direct')", "gpu": "runs on a GPU (Capabilities.gpu)",
+}
+
+
+class InvalidClaim(InvalidArgument, ValueError):
+    """A claim declaration that cannot be right (an unknown word, a bad argument); names the argument."""
+
+
+def _check_requires(cid: str, requires) -> frozenset:
+    from ..problem import DTYPES
+    from ..tolerance import ACCUMULATIONS
+    if isinstance(requires, str):
+        raise InvalidClaim(f"claim {cid}: requires={requires!r} must be a set of words, not one string")
+    words = frozenset(requires)
+    for r in sorted(words):
+        if r in REQUIRES:
+            continue
+        kind, _, arg = r.partition(":")
+        if kind == "dtype" and arg in DTYPES:
+            continue
+        if kind == "mode" and (arg == "native" or arg in ACCUMULATIONS):
+            continue
+        raise InvalidClaim(f"claim {cid}: requires={{{r!r}}}: unknown word {r!r}; known: {', '.join(sorted(REQUIRES))}, "
+                           f"dtype:<{'|'.join(DTYPES)}>, mode:<native|{'|'.join(ACCUMULATIONS)}>")
+    return words
+
+
+def _check_needs(cid: str, needs) -> tuple[frozenset, frozenset]:
+    """(needs, extra requires): the old fake op "cuda.device" becomes requires={"gpu"}."""
+    from ..backends import GPU_OP, OPS
+    if isinstance(needs, str):
+        raise InvalidClaim(f"claim {cid}: needs={needs!r} must be a set of op names, not one string")
+    ops = frozenset(needs)
+    if not ops:
+        raise InvalidClaim(f"claim {cid}: needs= is empty; name the ops the property calls")
+    extra = frozenset({"gpu"}) if GPU_OP in ops else frozenset()
+    ops = ops - {GPU_OP}
+    for op in sorted(ops):
+        if op not in OPS:
+            raise InvalidClaim(f"claim {cid}: needs={{{op!r}}}: unknown op {op!r}; known: {', '.join(sorted(OPS))} "
+                               "(declare a library-specific op with convspec.backends.declare_op)")
+    return ops, extra
+
+
+def _factory(cid: str, name: str, value):
+    """A strategy or a factory ``f(backend) -> strategy``, as a factory."""
+    if value is None:
+        return None
+    if isinstance(value, SearchStrategy):
+        return lambda be, _s=value: _s
+    if callable(value):
+        return value
+    raise InvalidClaim(f"claim {cid}: {name}= must be a hypothesis strategy or a function backend -> strategy, "
+                       f"not {type(value).__name__}")
 
 
 @dataclass(frozen=True)
@@ -70,18 +143,33 @@ REGISTRY: dict[str, Claim] = {}
 def claim(*, id: str, statement: str, source: str, needs, expected: str, cases, outside=None, condition="",
           group: str = "seed", requires=(), examples=(), budget: float = 1.0, version_note: str = "",
           suppress=()):
-    """Register the decorated ``check(backend, case)`` as a claim; returns the Claim."""
+    """Register the decorated ``check(backend, case)`` as a claim; returns the Claim.
+
+    Raises :class:`InvalidClaim`, naming the argument, for anything that cannot be right."""
+    if not isinstance(id, str) or not id or any(ch.isspace() for ch in id) or "[" in id or "]" in id:
+        raise InvalidClaim(f"claim id={id!r} must be a non-empty string without spaces or brackets")
     if expected not in (HOLDS, REFUTED, CONDITIONAL):
-        raise ValueError(f"claim {id}: expected must be holds/refuted/conditional, not {expected!r}")
+        raise InvalidClaim(f"claim {id}: expected={expected!r} must be holds, refuted or conditional")
     if expected == CONDITIONAL and (outside is None or not condition):
-        raise ValueError(f"claim {id}: a conditional claim needs `outside` cases and a `condition`")
+        raise InvalidClaim(f"claim {id}: a conditional claim needs outside= cases and a condition=")
+    if expected != CONDITIONAL and outside is not None:
+        raise InvalidClaim(f"claim {id}: outside= is only for expected=CONDITIONAL")
+    if not (isinstance(budget, (int, float)) and budget > 0):
+        raise InvalidClaim(f"claim {id}: budget={budget!r} must be a positive number")
+    ops, gpu = _check_needs(id, needs)
+    words = _check_requires(id, requires) | gpu
+    cases_f, outside_f = _factory(id, "cases", cases), _factory(id, "outside", outside)
+    if cases_f is None:
+        raise InvalidClaim(f"claim {id}: cases= is required (a strategy or a function backend -> strategy)")
 
     def deco(fn):
-        c = Claim(id=id, statement=statement, source=source, needs=frozenset(needs), expected=expected, check=fn,
-                  cases=cases, outside=outside, condition=condition, group=group, requires=frozenset(requires),
+        if not callable(fn):
+            raise InvalidClaim(f"claim {id}: @claim decorates a function check(backend, case), not {fn!r}")
+        c = Claim(id=id, statement=statement, source=source, needs=ops, expected=expected, check=fn,
+                  cases=cases_f, outside=outside_f, condition=condition, group=group, requires=words,
                   examples=tuple(examples), budget=budget, version_note=version_note, suppress=tuple(suppress))
         if id in REGISTRY and REGISTRY[id].check.__code__ is not fn.__code__:
-            raise ValueError(f"duplicate claim id {id!r}")
+            raise InvalidClaim(f"duplicate claim id {id!r}")
         REGISTRY[id] = c
         return c
     return deco
@@ -91,9 +179,12 @@ _LOADED = False
 
 
 def load_builtin():
+    """Import every module of this package (each registers its claims), in name order."""
     global _LOADED
     if not _LOADED:
-        from . import cuda, library, seed  # noqa: F401
+        for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+            if not info.name.startswith("_"):
+                importlib.import_module(f"{__name__}.{info.name}")
         _LOADED = True
 
 
@@ -101,7 +192,7 @@ def load_module(target: str):
     """Import a user claims module (dotted name or .py path); its @claim decorators register it."""
     if target.endswith(".py") or os.path.sep in target:
         path = os.path.abspath(target)
-        name = "convspec_claims_" + os.path.splitext(os.path.basename(path))[0]
+        name = "convspec_claims_" + os.path.splitext(os.path.basename(path))[0].replace("-", "_")
         spec = importlib.util.spec_from_file_location(name, path)
         if spec is None or not os.path.exists(path):
             raise ImportError(f"--claims-module {target}: no such file")
@@ -137,6 +228,7 @@ def applicable(c: Claim, be) -> tuple[bool, str]:
         "groups": caps.groups, "stride": caps.max_stride is None or caps.max_stride > 1,
         "dilation": caps.max_dilation is None or caps.max_dilation > 1,
         "padding": caps.padding, "bias": caps.bias, "deterministic": caps.deterministic,
+        "gpu": getattr(caps, "gpu", False),
     }
     for r in sorted(c.requires):
         if r.startswith("dtype:"):
@@ -151,7 +243,10 @@ def applicable(c: Claim, be) -> tuple[bool, str]:
         elif r == "direct":
             if caps.accuracy != "direct":
                 return False, f"{be.name} declares accuracy={caps.accuracy}; the claim needs a direct algorithm"
-        elif not checks.get(r, True):
+        elif r == "gpu":
+            if not checks["gpu"]:
+                return False, f"{be.name} does not run on a GPU (the claim is about GPU paths)"
+        elif not checks[r]:
             return False, f"{be.name} declares no {r} support"
     return True, ""
 

@@ -1,5 +1,6 @@
-"""The command line: repro commands reproduce, vectors round-trip, audits are deterministic and pick
-up user claims, usage errors exit 2 with one line."""
+"""The command line: repro commands reproduce, vectors round-trip (their manifest valid against its
+schema), audits are deterministic, pick up user claims, validate against convspec-audit and fit 100
+columns, usage errors exit 2 with one line, repro files go to the configured directory."""
 
 from __future__ import annotations
 
@@ -29,7 +30,9 @@ def test_repro_command_reproduces_a_failure():
     be = load_impl(gallery_path("flipped_kernel"))
     out = run_claim(REGISTRY["conv2d-matches-definition"], be, settings.default,
                     impl_arg=gallery_path("flipped_kernel"))
-    assert not out.ok and out.repro.startswith("python -m specs repro conv2d-matches-definition --impl ")
+    from specs.paths import program
+    prefix = " ".join(program())
+    assert not out.ok and out.repro.startswith(prefix + " repro conv2d-matches-definition --impl ")
     import shlex
     r = specs(*shlex.split(out.repro)[3:])
     assert r.returncode == 1 and "result: mismatch" in r.stdout, r.stdout + r.stderr
@@ -47,15 +50,17 @@ def test_vectors_round_trip(tmp_path):
     assert r.returncode == 0, r.stderr
     m = json.loads((tmp_path / "manifest.json").read_text())
     assert m["schema"] == "convspec-vectors/1" and len(m["vectors"]) > 100
+    from specs.results import validate
+    validate(m)
     ids = {v["id"] for v in m["vectors"]}
     for needle in ("kernel-larger-than-input", "padding-beyond-kernel", "stride-beyond-kernel", "depthwise",
                    "batch-1", "batch-5", "correlate2d/even-kernel/same"):
         assert any(needle in i for i in ids), needle
-    good = specs("check-vectors", str(tmp_path), "--impl", gallery_path("correct_torch"))
+    good = specs("check-vectors", str(tmp_path), "--impl", gallery_path("correct_torch"), "--isolation", "none")
     assert good.returncode == 0 and " 0 failed" in good.stdout, good.stdout
     scipy_all = specs("check-vectors", str(tmp_path), "--backend", "scipy")
     assert scipy_all.returncode == 0 and "0 failed, 0 skipped" in scipy_all.stdout, scipy_all.stdout
-    bad = specs("check-vectors", str(tmp_path), "--impl", gallery_path("same_centring_swapped"))
+    bad = specs("check-vectors", str(tmp_path), "--impl", gallery_path("same_centring_swapped"), "--isolation", "none")
     assert bad.returncode == 1 and "FAIL correlate2d" not in bad.stdout and "FAIL convolve2d" in bad.stdout
 
 
@@ -66,11 +71,15 @@ def test_audit_is_deterministic_and_takes_user_claims(tmp_path):
     assert a.returncode == 0 and b.returncode == 0, a.stderr
     assert (tmp_path / "a.json").read_text() == (tmp_path / "b.json").read_text()
     doc = json.loads((tmp_path / "a.json").read_text())
-    assert doc["schema"] == "convspec-audit/1"
+    assert doc["schema"] == "convspec-audit/2" and doc["profile"] == "dev"
+    from specs.results import validate
+    validate(doc)
     ids = [c["id"] for c in doc["claims"]]
     assert "user-conv-is-linear-in-x" in ids and ids[0].startswith("lecture")
     cc = next(c for c in doc["claims"] if c["id"] == "correlation-commutes")
-    assert cc["results"]["numpy"]["verdict"] == "refuted" and cc["results"]["numpy"]["counterexample"]["problem"]
+    cell = cc["results"]["numpy"]
+    assert cell["found"] == "refuted" and cell["counterexample"]["problem"]
+    assert cell["counterexample"]["worst"]["ratio"] is None and "exact equality" in cell["counterexample"]["error"]
 
 
 def test_audit_html_is_self_contained(tmp_path):
@@ -79,6 +88,48 @@ def test_audit_html_is_self_contained(tmp_path):
     assert r.returncode == 0, r.stderr
     html = (tmp_path / "a.html").read_text()
     assert html.startswith("<!doctype html>") and "<table class=h>" in html and "http" not in html.split("<body>")[0]
+
+
+def test_text_audit_fits_100_columns():
+    """Every built-in backend and claim, plus an implementation with a real counterexample: <= 100 columns."""
+    from hypothesis import settings
+
+    from specs import audit, backends
+    from specs.backends import load_impl
+    from specs.claims import REGISTRY, all_claims, applicable, load_builtin
+    from specs.engine import Outcome, run_claim
+    load_builtin()
+    bes = backends.select("all")
+    impl = load_impl(gallery_path("flipped_kernel"))
+    claims = all_claims()
+    res = audit.AuditResult(bes + [impl], claims)
+    for c in claims:
+        for be in bes:
+            ok, why = applicable(c, be)
+            res.cells[(c.id, be.name)] = why if not ok else Outcome(
+                c, be.name, "conditional" if c.expected == "conditional" else c.expected, True, worst_ratio=float("inf"))
+    bad = run_claim(REGISTRY["conv2d-matches-definition"], impl, settings.default, impl_arg=gallery_path("flipped_kernel"))
+    res.cells[("conv2d-matches-definition", impl.name)] = bad
+    text = audit.render_text(res)
+    widths = [len(line) for line in text.splitlines()]
+    assert max(widths) <= 100, [line for line in text.splitlines() if len(line) > 100]
+    assert "unexpected verdicts:" in text and "where exact equality is required" in text
+    assert " inf" not in text and "e+" not in text.split("unexpected verdicts:")[0]
+
+
+def test_repro_files_go_to_the_configured_directory(tmp_path, monkeypatch):
+    import numpy as np
+
+    from specs.case import Case
+    from specs.engine import save_case
+    from specs.problem import Problem
+    monkeypatch.setenv("CONVSPEC_REPRO_DIR", str(tmp_path / "cases"))
+    case = Case(Problem(n=1, c=1, h=2, w=2, o=1, kh=1, kw=1), {"x": np.ones((1, 1, 2, 2)), "w": np.ones((1, 1, 1, 1))})
+    path = save_case(case)
+    assert path.startswith(str(tmp_path / "cases")) and os.path.exists(path)
+    monkeypatch.delenv("CONVSPEC_REPRO_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert save_case(case).startswith(str(tmp_path / "xdg" / "convspec" / "cases"))
 
 
 def test_usage_errors_exit_2():

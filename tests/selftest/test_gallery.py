@@ -48,25 +48,31 @@ def test_correct_implementation_passes(name, load):
 
 
 def _pytest(*args, timeout=600):
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    env.pop("CONVSPEC_IMPL", None)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVSPEC_")}
+    env["PYTHONPATH"] = ROOT
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--backends", "none",
                            "--hypothesis-profile", "dev", *args], cwd=ROOT, capture_output=True, text=True,
                           env=env, timeout=timeout)
 
 
 def test_gate_cli_passes_correct_and_fails_wrong(tmp_path):
-    ok = _pytest("--impl=" + gallery_path("correct_torch"), "--convspec-json", str(tmp_path / "r.json"),
+    """From the checkout, with the two-word --impl; reports validate against their schema."""
+    ok = _pytest("--impl", gallery_path("correct_torch"), "--convspec-json", str(tmp_path / "r.json"),
                  "--junitxml", str(tmp_path / "j.xml"))
     assert ok.returncode == 0, ok.stdout[-3000:]
     assert "convspec implementation:" in ok.stdout and "convspec capabilities:" in ok.stdout
     import json
+
+    from specs.results import validate
     doc = json.loads((tmp_path / "r.json").read_text())
-    assert doc["schema"] == "convspec-results/1" and any(r.get("claim") for r in doc["results"])
+    validate(doc)
+    assert doc["schema"] == "convspec-results/2" and any(r["found"] == "holds" for r in doc["results"])
+    assert all(r["nodeid"].startswith("convspec::test_claim[") for r in doc["results"])
     assert "<testsuite" in (tmp_path / "j.xml").read_text()
-    bad = _pytest("--impl=" + gallery_path("flipped_kernel"))
+    bad = _pytest("--impl", gallery_path("flipped_kernel"), "--convspec-json", str(tmp_path / "b.json"))
     assert bad.returncode == 1, bad.stdout[-3000:]
-    assert "reproduce:" in bad.stdout and "python -m specs repro" in bad.stdout
+    assert "reproduce:" in bad.stdout and "-m convspec repro" in bad.stdout
+    validate(json.loads((tmp_path / "b.json").read_text()))
 
 
 def test_gate_cli_usage_errors(tmp_path):
@@ -74,11 +80,11 @@ def test_gate_cli_usage_errors(tmp_path):
     assert r.returncode == 4 and "no such file" in r.stderr and "Traceback" not in r.stderr + r.stdout
     empty = tmp_path / "empty.py"
     empty.write_text("x = 1\n")
-    r = _pytest("--impl=" + str(empty))
+    r = _pytest("--impl=" + str(empty), "--isolation", "none")
     assert r.returncode == 4 and "defines none of the contract" in r.stderr
     broken = tmp_path / "broken.py"
     broken.write_text("import nonexistent_module_xyz\n")
-    r = _pytest("--impl=" + str(broken))
+    r = _pytest("--impl=" + str(broken), "--isolation", "none")
     assert r.returncode == 4 and "import failed" in r.stderr and "Traceback" not in r.stderr
 
 
