@@ -136,6 +136,13 @@ def _prepare(x, w, b, stride, padding, dilation, groups):
     return (sh, sw, ph, pw, dh, dw), y, bb, (kh, kw, ho, wo)
 
 
+def _to_device(x, w, b, y):
+    """Explicit transfers: the inputs go to the device once and only the output comes back (a kernel
+    called on host arrays copies every argument back, which fails on read-only inputs and would write
+    into the caller's arrays)."""
+    return tuple(cuda.to_device(np.ascontiguousarray(a)) for a in (x, w, b, y))
+
+
 def conv2d_direct(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     params, y, bb, _ = _prepare(x, w, b, stride, padding, dilation, groups)
     total = y.size
@@ -143,9 +150,9 @@ def conv2d_direct(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
         return y
     threads = min(64 if SIM else 256, total)
     blocks = math.ceil(total / threads)
-    _direct_kernel[blocks, threads](np.ascontiguousarray(x), np.ascontiguousarray(w), bb, y, *params, groups,
-                                    b is not None)
-    return y
+    args = _to_device(x, w, bb, y)
+    _direct_kernel[blocks, threads](*args, *params, groups, b is not None)
+    return args[-1].copy_to_host()
 
 
 def tile_shape(ho, wo, sim=SIM):
@@ -165,24 +172,26 @@ def make_conv2d_tiled(variant="ok"):
         ih, iw = (ty - 1) * sh + dh * (kh - 1) + 1, (tx - 1) * sw + dw * (kw - 1) + 1
         grid = (math.ceil(wo / tx), math.ceil(ho / ty), y.shape[0] * y.shape[1])
         kern = _tiled_kernel(x.dtype, variant)
-        kern[grid, (tx, ty), 0, ih * iw * x.dtype.itemsize](
-            np.ascontiguousarray(x), np.ascontiguousarray(w), bb, y, *params, groups, b is not None, ih, iw)
-        return y
+        args = _to_device(x, w, bb, y)
+        kern[grid, (tx, ty), 0, ih * iw * x.dtype.itemsize](*args, *params, groups, b is not None, ih, iw)
+        return args[-1].copy_to_host()
     return conv2d_tiled
 
 
 def caps(sim=SIM) -> Capabilities:
+    """Direct sums in the input dtype (accuracy "direct"), on a GPU -- or on the simulator, with smaller
+    size bounds and example counts (every thread is a Python thread)."""
     if sim:
         return Capabilities(dtypes=("f32", "f64"), max_size=9, max_channels=3, max_batch=2, max_kernel=4,
-                            examples=0.3, timeout=120)
-    return Capabilities(dtypes=("f32", "f64"))
+                            examples=0.3, timeout=120, gpu=True)
+    return Capabilities(dtypes=("f32", "f64"), gpu=True)
 
 
 def make_backend(kind="tiled", variant="ok") -> Backend:
     fn = conv2d_direct if kind == "direct" else make_conv2d_tiled(variant)
     suffix = "" if variant == "ok" else f"-{variant}"
     import numba
-    return Backend(f"numba-cuda-{kind}{suffix}", {"conv2d": fn, "cuda.device": MODE}, caps(), library="numba-cuda " + MODE,
+    return Backend(f"numba-cuda-{kind}{suffix}", {"conv2d": fn}, caps(), library="numba-cuda " + MODE,
                    version=numba.__version__)
 
 

@@ -2,13 +2,25 @@
 
 Both are registered always; without a GPU they are unavailable and every test of theirs is skipped
 with a reason that says what would have run.
+
+**Accuracy class "fast", TF32 or not.**  cuDNN picks its algorithm by shape, among implicit GEMM,
+FFT, FFT tiling and Winograd kernels, and with TF32 allowed among tensor-core (TF32) kernels too.
+``deterministic=True`` and ``benchmark=False`` make the choice deterministic, not direct: on an H100
+(cuDNN 9.19) float32 with TF32 off picks FFT at n2c16h40w40_o8k7x7_p3x3 (21073 of 25600 outputs
+inexact on integer data; convspec issue 8).  So both backends declare accuracy "fast", the class whose
+bound covers direct, FFT and Winograd sums (and, with mode "tf32", TF32 input rounding on top): a
+correct cuDNN is never refuted by the algorithm it picked.  The claims that are about that choice live
+in :mod:`specs.claims.cuda` and need the ``cudnn.version`` op, which only these backends provide.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import Backend, Capabilities, builtin
+from . import Backend, Capabilities, builtin, declare_op
+
+declare_op("cudnn.version", "cuDNN's version (torch.backends.cudnn.version()): the backend is torch on CUDA "
+                            "through cuDNN, which picks its algorithm by shape")
 
 
 def _unavailable() -> str:
@@ -39,12 +51,26 @@ def make_conv2d(tf32: bool, deterministic: bool = True):
     return conv2d
 
 
+def cudnn_version():
+    """torch.backends.cudnn.version() (None when cuDNN is not available)."""
+    import torch
+    return torch.backends.cudnn.version()
+
+
+def caps(tf32: bool) -> Capabilities:
+    """Fast class (cuDNN may pick FFT/Winograd, and TF32 tensor cores when allowed), on a GPU."""
+    return Capabilities(dtypes=("f32", "f64", "f16"), mode="tf32" if tf32 else None, accuracy="fast", gpu=True)
+
+
 def _make(name, tf32):
     why = _unavailable()
     suffix = " with TF32 allowed (cudnn.allow_tf32=True)" if tf32 else " with TF32 off"
-    return Backend(name, {"conv2d": make_conv2d(tf32), "cuda.device": True},
-                   Capabilities(dtypes=("f32", "f64", "f16"), mode="tf32" if tf32 else None),
-                   library="torch cuDNN", unavailable=(why + suffix) if why else "")
+    version = ""
+    if not why:
+        import torch
+        version = f"{torch.__version__}, cuDNN {cudnn_version()}"
+    return Backend(name, {"conv2d": make_conv2d(tf32), "cudnn.version": cudnn_version}, caps(tf32),
+                   library="torch cuDNN", version=version, unavailable=(why + suffix) if why else "")
 
 
 @builtin("torch-cuda-tf32")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from .. import reference as ref
 from .. import strategies as S
@@ -134,23 +135,44 @@ def _(be, case):
     _flip_identity(be, case)
 
 
+@st.composite
+def _same_not_odd(draw, be):
+    """'same'-mode pairs whose kernel has an even dimension: even x even and mixed (3x2, 2x3) alike --
+    the whole complement of 'every kernel dimension is odd'."""
+    p = draw(S.signal_problems(be.caps, modes=("same",), regimes=("int",)).filter(
+        lambda p: any(q % 2 == 0 for q in p.k)))
+    return draw(S.data_for(p, [("a", p.a), ("k", p.k)]))
+
+
 @claim(id="flipped-correlation-same-mode", group="seed", source=A2, needs={"convolve2d", "correlate2d"},
        expected=CONDITIONAL, condition="every kernel dimension is odd",
        statement="In 'same' mode, convolve2d(a, k) equals correlate2d(a, rot180(k)) only for odd kernel sizes: "
                  "scipy centres even kernels differently for the two",
        cases=S.signal(modes=("same",), kernel_parity="odd"),
-       outside=S.signal(modes=("same",), kernel_parity="even", regimes=("int",)))
+       outside=lambda be: _same_not_odd(be))
 def _(be, case):
     _flip_identity(be, case)
 
 
 # 5 ------------------------------------------------------------------------------------------------
+def _point_symmetric(m):
+    """The point-symmetric kernel (k == rot180(k)) that agrees with ``m`` on the first half of its
+    entries in reading order, centre included: every point-symmetric kernel with m's entries is
+    reachable, the lecture filter too (its centre is odd, which m + rot180(m) could never give)."""
+    flat = np.arange(m.size).reshape(m.shape)
+    first = flat <= flat[::-1, ::-1]
+    return np.where(first, m, m[::-1, ::-1])
+
+
 @st.composite
 def _symmetric_cases(draw, be, kind):
     n = draw(st.integers(2, 5))
     m = draw(st.integers(2, 5)) if kind == "point" else n
     shape = (n, m)
-    k = draw(S.point_symmetric_kernel(shape) if kind == "point" else S.transpose_only_symmetric_kernel(shape))
+    if kind == "point":
+        k = _point_symmetric(draw(hnp.arrays(np.float64, shape, elements=st.integers(-3, 3).map(float))))
+    else:
+        k = draw(S.transpose_only_symmetric_kernel(shape))
     dtype = draw(st.sampled_from([d for d in be.caps.dtypes if d in ("f64", "f32")] or ["f64"]))
     a = draw(S._array(shape, dtype, "int"))
     return Case(SignalProblem(a=shape, k=shape, mode="valid", dtype=dtype), {"a": a, "k": cast(k, dtype)})
@@ -160,7 +182,8 @@ def _symmetric_cases(draw, be, kind):
        expected=CONDITIONAL, condition="the kernel equals its 180-degree rotation (k == rot180(k))",
        statement="Convolving a patch with a same-sized filter equals the sum of element-wise products when the "
                  "filter is symmetric -- true for point symmetry, false for mere transpose symmetry (k == k.T)",
-       cases=lambda be: _symmetric_cases(be, "point"), outside=lambda be: _symmetric_cases(be, "transpose"))
+       cases=lambda be: _symmetric_cases(be, "point"), outside=lambda be: _symmetric_cases(be, "transpose"),
+       examples=(_sig(PATCH, FILTER),))
 def _(be, case):
     y = signal_call(be, "convolve2d", case)
     _, allowed = signal_expect(be, case.a, case.k, "valid", "convolve2d")
@@ -263,21 +286,36 @@ def _(be, case):
 
 
 # 9 ------------------------------------------------------------------------------------------------
+def _group_blocks(be, case):
+    """W_row is block diagonal, measured on the backend itself: with only group g's input channels
+    nonzero, the output channels of every other group must stay 0 (within the error model: exactly 0
+    for direct sums, whose terms there are all 0 * w)."""
+    p = case.problem
+    cg, og = p.c // p.g, p.o // p.g
+    pb = p.with_(bias=False)
+    for g in range(p.g):
+        xg = np.zeros_like(case.x)
+        xg[:, g * cg:(g + 1) * cg] = case.x[:, g * cg:(g + 1) * cg]
+        probe = conv_of(xg, case.w, problem=pb)
+        y = be.call("conv2d", probe)
+        exp, allowed = conv_expect(be, probe)
+        others = np.ones(p.o, dtype=bool)
+        others[g * og:(g + 1) * og] = False
+        close(y[:, others], exp[:, others], allowed[:, others],
+              f"W_row is not block diagonal: {be.name}.conv2d with only group {g}'s input channels nonzero, on the "
+              "output channels of the other groups", sides={"x (group only)": xg, "w": case.w, "observed": y})
+
+
 @claim(id="im2col-matmul", group="seed", source=f"{Q} (quoted course notes)", needs={"conv2d"}, expected=HOLDS,
        statement="A conv layer is one matrix product W_row . X_col (im2col) for every stride, padding and "
                  "dilation, with groups as a block-diagonal W_row",
        cases=S.conv(), examples=EDGE)
 def _(be, case):
     p = case.problem
+    if p.g > 1:
+        _group_blocks(be, case)
     y = be.call("conv2d", case)
     _, allowed = conv_expect(be, case)
-    wr = ref.weight_rows(case.w.astype(np.float64), p)
-    k = p.kh * p.kw
-    for g in range(p.g):   # W_row is block diagonal: zero outside each group's channel block
-        og, cg = p.o // p.g, p.c // p.g
-        block = np.zeros_like(wr[g * og:(g + 1) * og])
-        block[:, g * cg * k:(g + 1) * cg * k] = wr[g * og:(g + 1) * og, g * cg * k:(g + 1) * cg * k]
-        holds(np.array_equal(block, wr[g * og:(g + 1) * og]), "W_row is not block diagonal")
     mm = ref.im2col(case.x, case.w, case.b, **p.kwargs())
     close(y, mm, allowed, f"{be.name}.conv2d vs W_row @ X_col",
           sides={"x": case.x, "w": case.w, "observed": y, "W_row @ X_col": mm})
@@ -348,12 +386,31 @@ def _(be, case):
 
 
 # 14 -------------------------------------------------------------------------------------------------
+def tap_keys(p: Problem, cols):
+    """For output rows (o, i, j) and probed input columns (c, r, q): the index of the weight
+    w[o, c mod C/G, u, v] that links them (r = i sH + u dH - pH, q = j sW + v dW - pW, c in o's group), or
+    -1 where the input lies outside the output's receptive field.  Geometry only, never the weights."""
+    ho, wo = p.out_hw()
+    cg, og = p.c // p.g, p.o // p.g
+    c, r, q = (a[None, :] for a in np.unravel_index(np.asarray(cols), (p.c, p.h, p.w)))
+    o, i, j = (a[:, None] for a in np.unravel_index(np.arange(p.o * ho * wo), (p.o, ho, wo)))
+    du, dv = r + p.ph - i * p.sh, q + p.pw - j * p.sw
+    u, v = du // p.dh, dv // p.dw
+    ok = ((du % p.dh == 0) & (dv % p.dw == 0) & (u >= 0) & (u < p.kh) & (v >= 0) & (v < p.kw)
+          & (c // cg == o // og))
+    return np.where(ok, ((o * cg + c % cg) * p.kh + u) * p.kw + v, -1)
+
+
 @claim(id="conv-matrix-is-block-toeplitz", group="seed", source=f"{A2} (last note)", needs={"conv2d"},
        expected=HOLDS,
        statement="A conv layer is not an arbitrary fully connected layer: its matrix is doubly block Toeplitz "
                  "(weights shared across positions; each input reaches at most C_out/G*kH*kW outputs)",
        cases=S.conv(batch=1, bias=False, max_class=0, max_size=5))
 def _(be, case):
+    """Each part is measured on the backend's own matrix M (probed with unit impulses) before M is
+    compared with the Toeplitz matrix of w, so each can fail on its own: (1) reach: no input reaches more
+    than C_out/G*kH*kW outputs; (2) locality: M is 0 outside the receptive fields; (3) weight sharing:
+    entries that the geometry assigns to the same weight are equal; (4) those entries are the weights."""
     p = case.problem
     nin = p.c * p.h * p.w
     probe_cols = np.unique(np.linspace(0, nin - 1, min(nin, 32)).round().astype(int))   # <= 32 input positions
@@ -363,17 +420,29 @@ def _(be, case):
     for s in range(0, len(basis), step):      # probe the linear map with unit impulses, max_batch at a time
         chunk = np.ascontiguousarray(basis[s:s + step])
         outs.append(be.call("conv2d", conv_of(chunk, case.w, problem=p.with_(n=len(chunk)))))
-    M = np.concatenate(outs).reshape(len(basis), -1).T           # rows: outputs, columns: probed inputs
+    M = np.concatenate(outs).reshape(len(basis), -1).T.astype(np.float64)   # rows: outputs, columns: probed inputs
     probe = conv_of(basis, case.w, problem=p.with_(n=len(basis)))
     exp, allowed = conv_expect(be, probe)
     T = exp.reshape(len(basis), -1).T
-    A = allowed.reshape(len(basis), -1).T
+    A = np.asarray(allowed, dtype=np.float64).reshape(len(basis), -1).T
+    sides = {"w": case.w, "observed columns": M}
+    reach = p.o // p.g * p.kh * p.kw
+    nnz = np.count_nonzero(np.abs(M) > A, axis=0)                  # per probed input: outputs it reaches
+    holds(int(nnz.max(initial=0)) <= reach, f"an input of {be.name}.conv2d reaches {int(nnz.max(initial=0))} outputs, "
+          f"more than C_out/G*kH*kW = {reach} (no locality)", sides=sides)
+    key = tap_keys(p, probe_cols)
+    out = key < 0
+    close(M[out], np.zeros(int(out.sum())), A[out], f"{be.name}.conv2d as a matrix outside the receptive fields "
+          "(an output depends on an input its window does not cover)", sides=sides)
+    inside = np.flatnonzero(~out.ravel())
+    order = inside[np.argsort(key.ravel()[inside], kind="stable")]
+    ks = key.ravel()[order]
+    first = order[np.searchsorted(ks, ks)]                        # the first entry sharing each entry's weight
+    Mf, Af = M.ravel(), A.ravel()
+    close(Mf[order], Mf[first], Af[order] + Af[first], f"{be.name}.conv2d as a matrix: entries of the same "
+          "weight w[o, c, u, v] at different positions (weights not shared)", sides=sides)
     close(M, T, A, f"{be.name}.conv2d as a matrix (columns {probe_cols.tolist()}) vs the Toeplitz matrix of w",
           sides={"w": case.w, "observed columns": M, "Toeplitz columns": T})
-    nnz = np.count_nonzero(np.abs(M) > A, axis=0)                  # per probed input: outputs it reaches
-    reach = p.o // p.g * p.kh * p.kw
-    holds(int(nnz.max(initial=0)) <= reach, f"an input of {be.name}.conv2d reaches {int(nnz.max())} outputs, "
-          f"more than C_out/G*kH*kW = {reach} (no weight sharing / locality)", sides={"w": case.w, "matrix": M})
 
 
 # 15 -------------------------------------------------------------------------------------------------

@@ -42,3 +42,21 @@ def test_torch_cuda_skip_reason_is_precise():
     if be.unavailable:
         assert "would have run F.conv2d on device 'cuda'" in be.unavailable
         assert "TF32 allowed" in be.unavailable
+
+
+@pytest.mark.parametrize("kind", ["direct", "tiled"])
+def test_kernels_leave_read_only_inputs_alone(kind):
+    """Inputs go to the device explicitly and only the output comes back: read-only inputs work and are
+    never written (a kernel launched on host arrays copies every argument back)."""
+    import numpy as np
+
+    from specs.backends.numba_cuda_backend import make_backend
+    rng = np.random.default_rng(0)
+    x, w, b = (rng.integers(-3, 4, size=s).astype(np.float32) for s in ((1, 2, 5, 5), (3, 2, 3, 3), (3,)))
+    keep = [a.copy() for a in (x, w, b)]
+    for a in (x, w, b):
+        a.flags.writeable = False
+    y = make_backend(kind).op("conv2d")(x, w, b, padding=1)
+    from specs.reference import direct
+    assert np.array_equal(y, direct(x, w, b, padding=1).astype(np.float32))
+    assert all(np.array_equal(a, k) for a, k in zip((x, w, b), keep))

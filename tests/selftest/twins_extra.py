@@ -36,10 +36,13 @@ def same_extra_at_start(x, w, b=None, *, dilation=1):
     return TF.conv2d(torch.from_numpy(xp), torch.from_numpy(w), dilation=d).numpy()
 
 
-def conv1d_extra_at_start(x, w, padding=0, **kw):
+def conv1d_same_is_np_correlate(x, w, padding=0, **kw):
+    """A conv1d whose padding='same' is np.correlate's 'same' (numpy's centring for even kernels, numpy's
+    max(M, N) length for kernels longer than the signal): agrees with numpy everywhere, so the claim's
+    outside search, which covers both halves, must find nothing."""
     if padding == "same":
-        t = w.shape[-1] - 1
-        return TF.conv1d(TF.pad(x, (t - t // 2, t // 2)), w, **kw)
+        out = np.correlate(x[0, 0].numpy(), w[0, 0].numpy(), "same")
+        return torch.from_numpy(np.ascontiguousarray(out))[None, None]
     return TF.conv1d(x, w, padding=padding, **kw)
 
 
@@ -137,7 +140,8 @@ register({
     "torch-same-pads-extra-at-end": _be("same-extra-at-start", {"torch.conv2d_same": same_extra_at_start}),
     "torch-same-equals-correlate2d-same": _be("same-extra-at-start", {"torch.conv2d_same": same_extra_at_start}),
     "torch-same-vs-signal-correlate-same": _be("same-extra-at-start", {"torch.conv2d_same": same_extra_at_start}),
-    "torch-same-vs-np-correlate-same": _be("conv1d-extra-at-start", {"torch.F": FakeF(conv1d=conv1d_extra_at_start)}),
+    "torch-same-vs-np-correlate-same": _be("conv1d-same-is-np-correlate",
+                                           {"torch.F": FakeF(conv1d=conv1d_same_is_np_correlate)}),
     "ndimage-constant-equals-convolve2d-same": _be("ndimage-as-convolve2d", {
         "scipy.ndimage.convolve": lambda a, k, mode="reflect", cval=0.0: signal.convolve2d(a, k, "same")}, "scipy"),
     "ndimage-default-equals-convolve2d-same": _be("ndimage-default-constant", {
@@ -174,11 +178,13 @@ register({
 
 # -- CUDA claims ---------------------------------------------------------------------------------
 
-def _cuda_like(name, fn, mode=None, deterministic=True):
+def _cuda_like(name, fn, mode=None, deterministic=True, **caps):
     from specs.backends import Capabilities
-    return lambda: Backend(name, {"conv2d": fn, "cuda.device": "selftest"},
-                           Capabilities(dtypes=("f32", "f64"), mode=mode, deterministic=deterministic,
-                                        max_size=12, max_channels=4), origin="selftest")
+    limits = dict(max_size=12, max_channels=4)
+    limits.update(caps)
+    return lambda: Backend(name, {"conv2d": fn}, Capabilities(dtypes=("f32", "f64"), mode=mode,
+                                                               deterministic=deterministic, gpu=True, **limits),
+                           origin="selftest")
 
 
 def _torch_conv(x, w, b=None, **kw):
@@ -218,6 +224,55 @@ def _pad_one_side(x, w, b=None, *, padding=0, **kw):
     return _torch_conv(xp, w, b, padding=0, **kw)
 
 
+# -- CPU models of cuDNN (what the H100 measured), and wrong versions of it -------------------------
+
+def _pairs(v):
+    return (int(v[0]), int(v[1])) if isinstance(v, (tuple, list)) else (int(v), int(v))
+
+
+def fft_conv_f32(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
+    """conv2d through float32 FFTs (complex64 products): what cuDNN's FFT kernels compute.  Stride 1,
+    dilation 1, groups 1 only (others go to the direct sum)."""
+    if x.dtype != np.float32 or _pairs(stride) != (1, 1) or _pairs(dilation) != (1, 1) or groups != 1:
+        return _torch_conv(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    ph, pw = _pairs(padding)
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    kh, kw = w.shape[2:]
+    H, W = xp.shape[2] + kh - 1, xp.shape[3] + kw - 1
+    X = np.fft.rfft2(xp, s=(H, W))
+    K = np.fft.rfft2(np.ascontiguousarray(w[:, :, ::-1, ::-1]), s=(H, W))
+    full = np.fft.irfft2(np.einsum("ncij,ocij->noij", X, K), s=(H, W))
+    y = np.ascontiguousarray(full[:, :, kh - 1:xp.shape[2], kw - 1:xp.shape[3]]).astype(np.float32)
+    return y if b is None else (y + b[None, :, None, None]).astype(np.float32)
+
+
+def cudnn_model(tf32: bool, tc_channels=64, fft_kernel=5, tf32_everywhere=False, never_fft=False):
+    """A CPU stand-in for torch on CUDA: TF32 input rounding only at tensor-core shapes (C/G and O/G
+    >= ``tc_channels``) when ``tf32``, float32 FFT for kernels >= ``fft_kernel``, a direct float32 sum
+    otherwise -- the behaviour measured on the H100."""
+    from specs.backends.tf32_backend import to_tf32
+
+    def conv2d(x, w, b=None, **kw):
+        g = kw.get("groups", 1)
+        tc = x.shape[1] // g >= tc_channels and w.shape[0] // g >= tc_channels
+        if x.dtype == np.float32 and tf32 and (tc or tf32_everywhere):
+            return _torch_conv(to_tf32(x), to_tf32(w), b, **kw)
+        if not never_fft and min(w.shape[2:]) >= fft_kernel:
+            return fft_conv_f32(x, w, b, **kw)
+        return _torch_conv(x, w, b, **kw)
+    return conv2d
+
+
+def cudnn_like(name, fn, tf32):
+    """A selftest backend shaped like torch-cuda (fast class, on a GPU, cudnn.version), small limits that
+    still admit the pinned 40x40 FFT shape and 64-channel tensor-core shapes of 8x8."""
+    from specs.backends import Capabilities
+    return lambda: Backend(name, {"conv2d": fn, "cudnn.version": lambda: 0},
+                           Capabilities(dtypes=("f32",), mode="tf32" if tf32 else None, accuracy="fast", gpu=True,
+                                        max_size=40, max_channels=64, max_batch=2, max_kernel=7, groups=False),
+                           origin="selftest")
+
+
 register({
     "tf32-within-tf32-bound": _cuda_like("bf16-claims-tf32", _bf16_inputs, mode="tf32"),
     "tf32-within-fp32-bound": _cuda_like("fp32-claims-tf32", _torch_conv, mode="tf32"),
@@ -225,4 +280,9 @@ register({
     "cuda-fp32-within-fp32-bound": _cuda_like("tf32-silently", _tf32_silently),
     "cuda-deterministic-reruns-bitwise": _cuda_like("random-order-sum", _nondeterministic),
     "cuda-agrees-with-cpu": _cuda_like("cuda-pads-one-side", _pad_one_side),
+    # cuDNN claims: a cuDNN that is always direct, one that always rounds to TF32
+    "cudnn-fp32-exact-on-small-integers": cudnn_like("cudnn-never-fft", cudnn_model(False, never_fft=True), False),
+    "allow-tf32-rounds-every-conv": cudnn_like("cudnn-tf32-everywhere", cudnn_model(True, tf32_everywhere=True), True),
+    "cudnn-tf32-within-fp32-bound-below-tensor-core-shapes": cudnn_like(
+        "cudnn-tf32-everywhere", cudnn_model(True, tf32_everywhere=True), True),
 })
