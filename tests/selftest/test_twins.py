@@ -54,6 +54,9 @@ TWINS = {
     "correlation-swap-is-rot180": "correlate_is_convolve",
     "conv2d-matches-definition": "flipped_kernel",
     "signal-ops-match-definition": "same_centring_swapped",
+    "conv2d-crosses-seams": "seam_output_columns_64",
+    "signal-ops-cross-seams": "seam_signal_wide_128",
+    "conv2d-within-bound-on-adversarial-data": "fp16_accumulation",
 }
 
 
