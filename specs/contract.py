@@ -11,20 +11,38 @@
     semantics exactly ('same' centring for even kernels, 'valid' when the kernel is the larger).
     Returns the result_type of (a, k).
 
-numpy arrays in, numpy arrays out.  :func:`guarded_call` enforces the contract around every call:
-an implementation that raises on valid input, hangs, returns a non-array, the wrong shape or dtype,
-NaN/Inf from finite input, a view of an input, or writes into an input gets a
-:class:`~specs.check.ContractViolation` naming what went wrong.
+numpy arrays in, numpy arrays out, in every argument form and memory layout of :mod:`specs.forms`
+(stride/padding/dilation as ints, numpy integers, tuples or lists; arrays C- or Fortran-ordered,
+strided, transposed, with negative strides, read-only, or offset in a larger buffer); the result
+must not depend on the form beyond the error model.
+
+:func:`guarded_call` enforces the contract around every call: an implementation that raises on
+valid input, hangs, returns a non-array, the wrong shape or dtype, NaN/Inf from finite input, a view
+of an input, writes into an input, hands out memory it already returned, changes a result after
+returning it, or (declaring ``deterministic``) returns different bits for the same input gets a
+precise failure naming the problem descriptor (and the call form).
+
+**Time limits in process.**  The limit is a ``SIGALRM`` timer: a Python signal handler runs between
+bytecodes only, so native code (a C loop reached through ctypes, an extension module, a BLAS call)
+*cannot be interrupted in process*: the limit fires late, when the native code returns, or never.
+Run such implementations in a worker process (:mod:`specs.isolation`), whose limit kills the worker.
+Any outer ``ITIMER_REAL`` timer (pytest-timeout's signal method, a user's ``signal.alarm``) keeps
+running: it is delivered to its own handler on time, also during a guarded call, and re-armed with
+its remaining time afterwards.  A callable marked ``enforces_timeout = True`` (the worker proxies)
+gets no alarm at all.
 """
 
 from __future__ import annotations
 
+import contextvars
+import hashlib
 import signal
 import threading
 import time
 
 import numpy as np
 
+from . import forms
 from .check import ContractViolation
 from .problem import signal_out_shape
 
@@ -32,12 +50,22 @@ CONTRACT = ("conv2d", "convolve2d", "correlate2d")
 DEFAULT_TIMEOUT = 60.0
 
 
-class Hang(BaseException):
-    """Raised (as a BaseException, so hypothesis does not shrink by re-running) when a call hangs."""
+class Abort(BaseException):
+    """A failure that stops the search at once (a BaseException: hypothesis neither catches it nor
+    shrinks by re-running it).  ``case`` is the input, ``sides`` arrays for the report."""
 
-    def __init__(self, message: str, case=None):
+    def __init__(self, message: str, case=None, sides: dict | None = None):
         super().__init__(message)
         self.case = case
+        self.sides = sides or {}
+
+
+class Hang(Abort):
+    """A call ran past its time limit."""
+
+
+class Nondeterministic(Abort):
+    """The same inputs gave different results (or a failure that did not repeat on a rerun)."""
 
 
 def expected_result(op: str, case):
@@ -55,54 +83,267 @@ def _args(op: str, case):
     return (case.a, case.k), {"mode": p.mode}
 
 
+def describe(case) -> str:
+    """The problem descriptor, with the call form when it is not the plain one."""
+    form = getattr(case, "form", None)
+    return str(case.problem) + ("" if form is None or form == forms.PLAIN else f" [form {form}]")
+
+
+# -- time limits -------------------------------------------------------------------------------------
+
 class _Alarm(Exception):
     pass
 
 
-def _call_with_timeout(fn, args, kwargs, timeout: float):
-    if timeout and threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
-        def on_alarm(signum, frame):
+class _Deadline:
+    """SIGALRM after ``timeout`` seconds, sharing ITIMER_REAL with any outer timer.
+
+    The outer timer (its handler, remaining time and interval) is saved on entry.  The itimer is armed
+    for whichever deadline comes first; when the outer one falls due inside the call its own handler
+    runs (in the interrupted frame, as it would have without us); on exit the outer handler is put
+    back and its timer re-armed with the time it has left.
+    """
+
+    def __init__(self, timeout: float):
+        self.timeout = timeout
+        self.armed = False
+        self.outer = None            # monotonic deadline of the outer timer, or None
+        self.interval = 0.0
+        self.ours = float("inf")
+
+    def __enter__(self):
+        self.old = signal.signal(signal.SIGALRM, self._on_alarm)
+        left, self.interval = signal.getitimer(signal.ITIMER_REAL)
+        now = time.monotonic()
+        self.outer = now + left if left > 0 else None
+        self.ours = now + self.timeout
+        self.armed = True
+        self._arm()
+        return self
+
+    def _arm(self):
+        nxt = self.ours if self.outer is None else min(self.ours, self.outer)
+        signal.setitimer(signal.ITIMER_REAL, max(nxt - time.monotonic(), 1e-6))
+
+    def _on_alarm(self, signum, frame):
+        now = time.monotonic()
+        if not self.armed or (self.outer is not None and now >= self.outer - 1e-3):
+            if self.armed:
+                self.outer = now + self.interval if self.interval > 0 else None
+            self._deliver(signum, frame)
+        if self.armed and now >= self.ours - 1e-3:
             raise _Alarm()
-        old = signal.signal(signal.SIGALRM, on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, timeout)
-        try:
-            return fn(*args, **kwargs)
-        finally:
+        if self.armed:
+            self._arm()
+
+    def _deliver(self, signum, frame):
+        """Hand the outer timer's signal to its own handler."""
+        h = self.old
+        if callable(h):
+            try:
+                h(signum, frame)
+            except BaseException as e:
+                try:
+                    e._convspec_outer_alarm = True
+                except AttributeError:   # pragma: no cover - exceptions without a __dict__
+                    pass
+                raise
+        elif h in (signal.SIG_DFL, None):           # the default action: terminate, as the outer timer meant
             signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, old)
+            signal.signal(signal.SIGALRM, signal.SIG_DFL)
+            signal.raise_signal(signal.SIGALRM)
+
+    def __exit__(self, *exc):
+        self.armed = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, self.old if self.old is not None else signal.SIG_DFL)
+        if self.outer is not None:
+            signal.setitimer(signal.ITIMER_REAL, max(self.outer - time.monotonic(), 1e-6), self.interval)
+        return False
+
+
+def _call_with_timeout(fn, args, kwargs, timeout: float):
+    if (timeout and not getattr(fn, "enforces_timeout", False)
+            and threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")):
+        with _Deadline(timeout):
+            return fn(*args, **kwargs)
     return fn(*args, **kwargs)
 
+
+# -- results that must stay valid ---------------------------------------------------------------------
+
+SNAPSHOT_BYTES = 1 << 20      # results up to this size are kept as copies (shown in reports), larger as digests
+
+
+class _Snapshot:
+    """The bits of a result when it was returned: a copy (small) or a digest (large)."""
+
+    def __init__(self, a: np.ndarray):
+        self.shape, self.dtype = a.shape, a.dtype
+        if a.nbytes <= SNAPSHOT_BYTES:
+            self.copy, self.digest = np.array(a, copy=True), None
+        else:
+            self.copy, self.digest = None, self._digest(a)
+
+    @staticmethod
+    def _digest(a):
+        return hashlib.blake2b(np.ascontiguousarray(a).reshape(-1).view(np.uint8), digest_size=16).digest()
+
+    def same(self, a: np.ndarray) -> bool:
+        if a.shape != self.shape or a.dtype != self.dtype:
+            return False
+        if self.copy is not None:
+            return same_bits(self.copy, a)
+        return self._digest(a) == self.digest
+
+
+def same_bits(a, b) -> bool:
+    """Bitwise equality of two arrays (NaN payloads and signed zeros included)."""
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and a.dtype == b.dtype and np.ascontiguousarray(a).tobytes() == \
+        np.ascontiguousarray(b).tobytes()
+
+
+def first_difference(a, b) -> str:
+    """Where two same-shaped arrays first differ bitwise, for messages."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return f"{a.dtype}{a.shape} vs {b.dtype}{b.shape}"
+    if a.size == 0:
+        return "no element differs"
+    ab = np.ascontiguousarray(a).view(np.uint8).reshape(a.shape + (-1,)) if a.ndim else a.reshape(1)
+    bb = np.ascontiguousarray(b).view(np.uint8).reshape(b.shape + (-1,)) if b.ndim else b.reshape(1)
+    diff = np.any(ab != bb, axis=-1) if a.ndim else ab != bb
+    idx = np.argwhere(diff)
+    if not len(idx):
+        return "no element differs"
+    i = tuple(int(t) for t in idx[0][:a.ndim])
+    return (f"{int(diff.sum())} of {a.size} elements differ, first at {list(i)}: "
+            f"{a[i].item()!r} vs {b[i].item()!r}")
+
+
+class ResultLog:
+    """Every result returned during one run of a property (one example).
+
+    :func:`guarded_call` records each result when it returns it and checks, after every call, that
+    no earlier result shares memory with the new one or has changed since it was returned;
+    :meth:`verify` repeats the second check at the end of the example.  ``rerun`` names the backends
+    whose calls are made twice and compared bit for bit (declared ``deterministic``).
+    """
+
+    def __init__(self, rerun=()):
+        self.rerun = frozenset(rerun)
+        self.entries = []            # (label, result array, _Snapshot)
+
+    def record(self, label: str, out: np.ndarray):
+        self.entries.append((label, out, _Snapshot(out)))
+
+    def check(self, out: np.ndarray | None, now: str):
+        """Raise ContractViolation if an earlier result changed or shares memory with ``out``."""
+        for k, (label, arr, snap) in enumerate(self.entries, 1):
+            if out is not None and np.shares_memory(arr, out):
+                raise ContractViolation(
+                    f"{now} returned memory that it already returned as the result of call #{k} ({label}): the "
+                    "implementation reuses its output buffer, so that earlier result is overwritten; every "
+                    "call must return a new array")
+            if not snap.same(arr):
+                what = first_difference(snap.copy, arr) if snap.copy is not None else "its digest changed"
+                raise ContractViolation(
+                    f"the result of call #{k} ({label}) changed after it was returned ({what}; noticed {now}): "
+                    "a result must stay valid once returned (reused or still-written output buffer)")
+
+    def verify(self, now: str = "at the end of the example"):
+        self.check(None, now)
+
+    def results(self) -> list:
+        """(label, the result as returned) per call, in call order."""
+        return [(label, snap.copy if snap.copy is not None else arr) for label, arr, snap in self.entries]
+
+
+_LOG: contextvars.ContextVar[ResultLog | None] = contextvars.ContextVar("convspec_result_log", default=None)
+
+
+class logging_results:
+    """``with logging_results(log):`` makes :func:`guarded_call` record into ``log``."""
+
+    def __init__(self, log: ResultLog):
+        self.log = log
+
+    def __enter__(self):
+        self.token = _LOG.set(self.log)
+        return self.log
+
+    def __exit__(self, *exc):
+        _LOG.reset(self.token)
+        return False
+
+
+# -- the guard --------------------------------------------------------------------------------------
 
 def guarded_call(name: str, op: str, fn, case, *, timeout: float = DEFAULT_TIMEOUT, args=None, kwargs=None,
                  expect=None):
     """Call ``fn`` (the implementation's ``op``) on ``case`` and enforce the contract.
 
     ``args``/``kwargs`` override the call built from the case (used by claims that call an op on
-    derived arrays); ``expect`` overrides the required (shape, dtype).
+    derived arrays); ``expect`` overrides the required (shape, dtype).  When the case carries a call
+    form (``case.form``, see :mod:`specs.forms`) the implementation gets fresh arrays and arguments in
+    that form; the caller's arrays are never passed.
     """
     __tracebackhide__ = True
     if args is None:
         args, kwargs = _args(op, case)
-    kwargs = kwargs or {}
-    inputs = [a for a in args if isinstance(a, np.ndarray)]
-    before = [a.copy() for a in inputs]
+    kwargs = dict(kwargs or {})
+    form = getattr(case, "form", None)
     shape, dtype = expect if expect is not None else expected_result(op, case)
-    desc = str(case.problem)
+    desc = describe(case)
+    log = _LOG.get()
+    label = f"{name}.{op} on {desc}"
+    out, elapsed = _checked_call(name, op, fn, case, args, kwargs, form, shape, dtype, desc, timeout)
+    if log is not None:
+        n = len(log.entries) + 1
+        log.check(out, f"by call #{n} ({name}.{op})")
+        log.record(label, out)
+        if name in log.rerun:
+            again, _ = _checked_call(name, op, fn, case, args, kwargs, form, shape, dtype, desc, timeout)
+            log.check(again, f"by call #{n + 1} ({name}.{op}, the same input again)")
+            log.record(label + " (again)", again)
+            if not same_bits(out, again):
+                raise Nondeterministic(
+                    f"nondeterministic: {name}.{op} declares deterministic results (capability 'deterministic') "
+                    f"but two calls on the same input differ: {first_difference(out, again)} (on {desc})",
+                    case, {"first result": out, "second result": again})
+    return out, elapsed
+
+
+def _checked_call(name, op, fn, case, args, kwargs, form, shape, dtype, desc, timeout):
+    __tracebackhide__ = True
+    call_args, call_kwargs = forms.apply(form, op, args, kwargs)
+    inputs = [a for a in call_args if isinstance(a, np.ndarray)]
+    before = [a.copy() for a in inputs]
     t0 = time.perf_counter()
     try:
-        out = _call_with_timeout(fn, args, kwargs, timeout)
+        out = _call_with_timeout(fn, call_args, call_kwargs, timeout)
     except _Alarm:
         raise Hang(f"{name}.{op} hung: no result after {timeout:g}s on {desc}", case) from None
+    except ContractViolation as e:
+        if getattr(fn, "enforces_timeout", False):   # a worker proxy reporting a crash/hang/violation
+            msg = str(e)
+            raise ContractViolation((msg if msg.startswith(f"{name}.{op}") else f"{name}.{op}: {msg}")
+                                    + f" (on {desc})") from e
+        raise ContractViolation(f"{name}.{op} raised ContractViolation: {e} (on valid input {desc})") from e
     except Exception as e:  # the implementation raised on valid input
+        if getattr(e, "_convspec_outer_alarm", False):   # an outer timer's handler, not the implementation
+            raise
         raise ContractViolation(f"{name}.{op} raised {type(e).__name__}: {e} (on valid input {desc})") from e
     elapsed = time.perf_counter() - t0
-    for a, b, label in zip(inputs, before, _labels(op, len(inputs))):
+    labels = _labels(op, len(inputs))
+    for a, b, label in zip(inputs, before, labels):
         if not np.array_equal(a, b, equal_nan=True):
             raise ContractViolation(f"{name}.{op} wrote into its input {label} (on {desc})")
     if not isinstance(out, np.ndarray):
         raise ContractViolation(f"{name}.{op} returned {type(out).__module__}.{type(out).__qualname__}, "
                                 f"not a numpy.ndarray (on {desc})")
-    for a, label in zip(inputs, _labels(op, len(inputs))):
+    for a, label in zip(inputs, labels):
         if np.shares_memory(out, a):
             raise ContractViolation(f"{name}.{op} returned a view of its input {label} (on {desc})")
     if tuple(out.shape) != tuple(shape):

@@ -2,21 +2,33 @@
 
 The tests, the gate (``pytest --impl``) and the audit (``python -m specs audit``) all call
 :func:`run_claim`; none of them has its own notion of a property.
+
+* :func:`build_test` makes the hypothesis test of one (claim, backend, domain): ``@given`` the claim's
+  cases and a call form (:mod:`specs.forms`), the pinned ``@example`` cases, the settings, and a
+  stable example-database key.  :func:`search` runs it; :func:`run_claim` judges the searches.
+* :func:`run_property` evaluates a claim on one case: every result must stay valid until the end of
+  the example (:class:`specs.contract.ResultLog`); on every other example of a search for defects, a
+  backend declared ``deterministic`` must return the same bits twice; a failure is re-run once, and
+  one that does not repeat, or repeats with other bits, aborts the search as
+  :class:`~specs.contract.Nondeterministic` with both results instead of being shrunk.
 """
 
 from __future__ import annotations
 
+import hashlib
 import shlex
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
-from hypothesis import HealthCheck, event, example, given, note, settings
+from hypothesis import HealthCheck, Phase, event, example, given, note, settings
 from hypothesis import seed as hseed
+from hypothesis.errors import Flaky
 
 from .check import ContractViolation, Mismatch, Recorder, recording, stop_recording
 from .claims import CONDITIONAL, HOLDS, REFUTED, Claim
-from .contract import Hang
+from .contract import Abort, Nondeterministic, ResultLog, first_difference, logging_results, same_bits
+from .forms import PLAIN, call_forms
 
 INLINE_DATA_NUMEL = 64
 
@@ -26,7 +38,7 @@ class Search:
     """Result of one hypothesis search over one domain of a claim."""
 
     domain: str                      # "all", "inside" or "outside"
-    failure: BaseException | None    # the shrunk Mismatch / ContractViolation / Hang, or None
+    failure: BaseException | None    # the shrunk Mismatch / ContractViolation / Abort (Hang, Nondeterministic), or None
     case: object | None              # the shrunk case that produced it
     examples: int
     seconds: float
@@ -37,7 +49,7 @@ class Search:
             return "none"
         if isinstance(self.failure, Mismatch):
             return "mismatch"
-        if isinstance(self.failure, (ContractViolation, Hang)):
+        if isinstance(self.failure, (ContractViolation, Abort)):
             return "broken"
         return "error"
 
@@ -83,50 +95,177 @@ def budget(claim: Claim, be, base: settings) -> int:
     return max(1, int(round(base.max_examples * claim.budget * be.caps.examples)))
 
 
+#: one example in this many (the first included) of a defect-finding search calls every op of a
+#: backend declared ``deterministic`` twice and requires the two results to be equal bit for bit
+DETERMINISM_SHARE = 2
+
+
+def finds_defects(claim: Claim, domain: str) -> bool:
+    """Whether a failure in this search is a defect of the backend (holds-claims, and the inside of a
+    conditional claim), rather than the counterexample a refuted claim or an outside domain expects.
+    Only such searches re-run failures and check determinism."""
+    return domain == "inside" or (domain == "all" and claim.expected == HOLDS)
+
+
+def database_key(claim: Claim, be, domain: str) -> bytes:
+    """The example-database key of one search: stable across runs and convspec versions, and distinct
+    per (claim id, backend name, domain)."""
+    return hashlib.sha384(f"convspec/{claim.id}/{be.name}/{domain}".encode()).digest()
+
+
+def with_form(case, form):
+    """``case`` with call form ``form`` (a case that pins its own form keeps it); shares the oracle cache."""
+    if getattr(case, "form", None) is not None or form is None:
+        return case
+    new = replace(case, form=form)
+    new.__dict__["_cache"] = case.__dict__.setdefault("_cache", {})
+    return new
+
+
+def _form_events(form):
+    if form is None or form.plain:
+        return ["form=plain"]
+    out = [f"form:{k}={getattr(form, k)}" for k in ("stride", "padding", "dilation") if getattr(form, k) != "tuple"]
+    out += [f"layout={lay}" for _, lay in form.layouts]
+    return out + (["layout=readonly"] if form.readonly else [])
+
+
+def _results_differ(log1: ResultLog, log2: ResultLog):
+    """The first call whose results differ between two runs: (index, label, first, second) or None."""
+    for k, ((l1, r1), (l2, r2)) in enumerate(zip(log1.results(), log2.results()), 1):
+        if l1 != l2 or not same_bits(r1, r2):
+            return k, l1, r1, r2
+    return None
+
+
+def run_property(claim: Claim, be, case, *, rerun_on_failure: bool = True, check_determinism: bool = False):
+    """Evaluate ``claim`` on ``case`` once, under a :class:`~specs.contract.ResultLog` (results must stay
+    valid; with ``check_determinism`` each call of a backend declared deterministic is made twice).
+
+    A Mismatch or ContractViolation is re-run once on the same inputs (``rerun_on_failure``).  When the
+    rerun passes, or (for a backend declared deterministic) returns other bits, the failure is
+    :class:`~specs.contract.Nondeterministic` -- an abort, so hypothesis does not spend minutes
+    shrinking a failure that does not repeat; otherwise the first failure is raised.
+    """
+    __tracebackhide__ = True
+    log = ResultLog(rerun=(be.name,) if check_determinism and be.caps.deterministic else ())
+    try:
+        with logging_results(log):
+            claim.check(be, case)
+            log.verify()
+    except (Mismatch, ContractViolation) as first:
+        first.case = case
+        if rerun_on_failure:
+            _rerun(claim, be, case, first, log, check_determinism)
+        raise
+    except Abort as e:
+        if e.case is None:
+            e.case = case
+        raise
+
+
+def _rerun(claim: Claim, be, case, first: BaseException, log: ResultLog, check_determinism: bool):
+    __tracebackhide__ = True
+    log2 = ResultLog(rerun=log.rerun)
+    second = None
+    try:
+        with logging_results(log2):
+            claim.check(be, case)
+            log2.verify()
+    except (Mismatch, ContractViolation) as e:
+        second = e
+    except Abort as e:
+        e.case = case
+        raise
+    diff = _results_differ(log, log2)
+    sides, where = {}, ""
+    if diff is not None:
+        k, label, r1, r2 = diff
+        sides = {f"first run, call #{k}": r1, f"second run, call #{k}": r2}
+        where = f"; call #{k} ({label}) returned different results: {first_difference(r1, r2)}"
+    if second is None:
+        raise Nondeterministic(f"nondeterministic: the property failed, then held when re-run on the same inputs"
+                               f"{where}.\nFirst run: {first}", case, sides) from None
+    if diff is not None and be.caps.deterministic:
+        raise Nondeterministic(f"nondeterministic: two runs on the same inputs gave different results{where}."
+                               f"\nFirst run: {first}\nSecond run: {second}", case, sides) from None
+
+
+class SearchState:
+    """What a built test remembers across its examples: how many ran, the last failing case, and the
+    recorder of error ratios."""
+
+    def __init__(self, recorder: Recorder | None = None):
+        self.count = 0
+        self.last_case = None
+        self.recorder = recorder
+
+
+def build_test(claim: Claim, be, domain: str, base_settings: settings | None = None, seed: int | None = None, *,
+               recorder: Recorder | None = None):
+    """The fully decorated hypothesis test of ``claim`` on ``be`` over ``domain`` ("all", "inside" or
+    "outside"): ``@given`` (the claim's cases and a call form), its pinned ``@example`` cases (those
+    inside the backend's declared capabilities), settings from ``base_settings`` with the claim's
+    budget, and a stable example-database key (:func:`database_key`).  Calling it runs the search and
+    raises the shrunk failure; ``test.convspec`` is its :class:`SearchState`."""
+    base = base_settings or settings()
+    strategy = (claim.outside if domain == "outside" else claim.cases)(be)
+    state = SearchState(recorder)
+    defects = finds_defects(claim, domain)
+
+    def convspec_test(case, form):
+        __tracebackhide__ = True
+        state.count += 1
+        case = with_form(case, form)
+        for lab in case.problem.labels() + _form_events(case.form):
+            event(lab)
+        note(f"case: {case.problem}" + (f" seed={case.seed}" if case.seed is not None else "")
+             + (f" form={case.form}" if case.form is not None and not case.form.plain else ""))
+        token = recording(state.recorder) if state.recorder is not None else None
+        try:
+            run_property(claim, be, case, rerun_on_failure=defects,
+                         check_determinism=defects and state.count % DETERMINISM_SHARE == 1)
+        except (Mismatch, ContractViolation, Abort):
+            state.last_case = case
+            raise
+        finally:
+            if token is not None:
+                stop_recording(token)
+
+    convspec_test._hypothesis_internal_add_digest = f"convspec/{claim.id}/{be.name}/{domain}".encode()
+    fn = convspec_test
+    if domain != "outside":
+        for ex in reversed([e for e in claim.examples if example_fits(e, be)]):
+            fn = example(case=ex, form=PLAIN)(fn)
+    fn = given(case=strategy, form=call_forms())(fn)
+    suppress = list(base.suppress_health_check) + [HealthCheck.too_slow, HealthCheck.data_too_large,
+                                                    HealthCheck.filter_too_much, HealthCheck.large_base_example]
+    suppress += list(claim.suppress)
+    phases = tuple(ph for ph in base.phases if ph != Phase.explain)   # convspec's report explains; saves ~20%
+    fn = settings(base, max_examples=budget(claim, be, base), deadline=None, report_multiple_bugs=False,
+                  suppress_health_check=suppress, print_blob=False, phases=phases)(fn)
+    if seed is not None:
+        fn = hseed(seed)(fn)
+    fn._hypothesis_internal_database_key = database_key(claim, be, domain)
+    fn.convspec = state
+    return fn
+
+
 def search(claim: Claim, be, domain: str, base: settings | None = None, seed: int | None = None,
            recorder: Recorder | None = None) -> Search:
     """Run hypothesis over the claim's ``domain`` strategy against ``be``; stop at the first failure
     and shrink it."""
-    base = base or settings()
-    strat_factory = claim.outside if domain == "outside" else claim.cases
-    strategy = strat_factory(be)
-    count = [0]
-
-    def body(case):
-        count[0] += 1
-        for lab in case.problem.labels():
-            event(lab)
-        note(f"case: {case.problem}" + (f" seed={case.seed}" if case.seed is not None else ""))
-        try:
-            claim.check(be, case)
-        except (Mismatch, ContractViolation, Hang) as e:
-            e.case = case
-            raise
-
-    body._hypothesis_internal_add_digest = f"convspec/{claim.id}/{be.name}/{domain}".encode()
-    fn = body
-    if domain != "outside":
-        for ex in reversed([e for e in claim.examples if example_fits(e, be)]):
-            fn = example(ex)(fn)
-    fn = given(strategy)(fn)
-    suppress = list(base.suppress_health_check) + [HealthCheck.too_slow, HealthCheck.data_too_large,
-                                                    HealthCheck.filter_too_much, HealthCheck.large_base_example]
-    suppress += list(claim.suppress)
-    fn = settings(base, max_examples=budget(claim, be, base), deadline=None, report_multiple_bugs=False,
-                  suppress_health_check=suppress, print_blob=False)(fn)
-    if seed is not None:
-        fn = hseed(seed)(fn)
-    token = recording(recorder) if recorder is not None else None
+    fn = build_test(claim, be, domain, base, seed, recorder=recorder)
     t0 = time.perf_counter()
     failure = None
     try:
         fn()
-    except (Exception, Hang) as e:   # Mismatch/ContractViolation/Hang, or a bug in the property ("error")
+    except (Exception, Abort) as e:   # Mismatch/ContractViolation/Abort, or a bug in the property ("error")
         failure = e
-    finally:
-        if token is not None:
-            stop_recording(token)
-    return Search(domain, failure, getattr(failure, "case", None), count[0], time.perf_counter() - t0)
+        if isinstance(e, Flaky):       # hypothesis could not replay a failure: name it, do not shrink further
+            failure = Nondeterministic(f"nondeterministic: a failure did not repeat when hypothesis replayed it: "
+                                       f"{e}", fn.convspec.last_case)
+    return Search(domain, failure, getattr(failure, "case", None), fn.convspec.count, time.perf_counter() - t0)
 
 
 def run_claim(claim: Claim, be, base: settings | None = None, seed: int | None = None,
@@ -171,14 +310,25 @@ def run_claim(claim: Claim, be, base: settings | None = None, seed: int | None =
             out.message, out.case, out.failure = str(outside.failure), outside.case, outside.failure
     if out.case is not None:
         out.repro = repro_command(claim, be, out.case, impl_arg)
+        form = getattr(out.case, "form", None)
+        if form is not None and not form.plain and f"form {form}" not in out.message:
+            out.message += f"\n(arrays and arguments passed in call form {form}: see specs/forms.py)"
     return out
 
 
 def repro_command(claim: Claim, be, case, impl_arg: str | None = None) -> str:
-    """The one-line command that re-runs exactly this case against this implementation."""
-    parts = ["python", "-m", "specs", "repro", claim.id]
-    parts += ["--impl", impl_arg] if impl_arg else ["--backend", be.name]
+    """The one-line command that re-runs exactly this case against this implementation:
+    ``python -m convspec repro ...`` (:func:`specs.paths.program`), with the options that recreate the
+    backend (``--impl``/``--impl-cmd`` and its isolation settings, or ``--backend NAME``)."""
+    from .paths import program
+    parts = program() + ["repro", claim.id]
+    target_args = list(getattr(be, "repro_args", ()) or ())
+    if impl_arg and not target_args:
+        target_args = ["--impl", impl_arg]
+    parts += target_args or ["--backend", be.name]
     parts += ["--case", str(case.problem)]
+    if getattr(case, "form", None) is not None and not case.form.plain:
+        parts += ["--form", str(case.form)]
     if case.seed is not None:
         parts += ["--seed", str(case.seed)]
     elif case.numel() <= INLINE_DATA_NUMEL and not any(
@@ -189,11 +339,16 @@ def repro_command(claim: Claim, be, case, impl_arg: str | None = None) -> str:
     return " ".join(shlex.quote(p) for p in parts)
 
 
-def save_case(case, folder: str = ".convspec/cases") -> str:
-    """Write a case's arrays to an .npz (for repro commands of cases too large to inline)."""
+def save_case(case, folder: str | None = None) -> str:
+    """Write a case's arrays to an .npz for a repro command (arrays too large to inline), in ``folder``
+    or the repro directory (:func:`specs.paths.repro_dir`: ``--repro-dir``, ``$CONVSPEC_REPRO_DIR`` or
+    ``~/.cache/convspec/cases``), and return its absolute path."""
     import hashlib
     import os
 
+    from .paths import repro_dir
+
+    folder = os.path.abspath(folder or repro_dir())
     os.makedirs(folder, exist_ok=True)
     h = hashlib.sha1(repr(case).encode()).hexdigest()[:12]
     path = os.path.join(folder, f"{case.problem}_{h}.npz")
@@ -202,14 +357,16 @@ def save_case(case, folder: str = ".convspec/cases") -> str:
 
 
 def run_once(claim: Claim, be, case) -> tuple[str, str]:
-    """Evaluate the property on one case (the repro command): ('holds'|'mismatch'|'broken', message)."""
+    """Evaluate the property on one case (the repro command): ('holds'|'mismatch'|'broken', message).
+    The case's call form (``case.form``, the repro command's ``--form``) is honoured; a failure is re-run
+    once and every call is made twice on a backend declared deterministic, as in the search."""
     rec = Recorder()
     token = recording(rec)
     try:
-        claim.check(be, case)
+        run_property(claim, be, case, rerun_on_failure=True, check_determinism=True)
     except Mismatch as e:
         return "mismatch", str(e)
-    except (ContractViolation, Hang) as e:
+    except (ContractViolation, Abort) as e:
         return "broken", str(e)
     finally:
         stop_recording(token)

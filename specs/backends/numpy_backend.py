@@ -1,4 +1,7 @@
-"""numpy backends: sliding windows with einsum, and im2col with one matmul (own code, numpy only)."""
+"""numpy backends: sliding windows with einsum, and im2col with one matmul (own code, numpy only).
+
+Inputs of any layout (:mod:`specs.forms`) are brought to C order first, so that the summation order,
+and hence the result, is the same bit for bit whatever the layout."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from ._util import crop, pair
 
 def _windows(x, kh, kw, stride, padding, dilation):
     (sh, sw), (ph, pw), (dh, dw) = pair(stride), pair(padding), pair(dilation)
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    xp = np.pad(np.ascontiguousarray(x), ((0, 0), (0, 0), (ph, ph), (pw, pw)))     # C order whatever the layout
     ekh, ekw = dh * (kh - 1) + 1, dw * (kw - 1) + 1
     win = sliding_window_view(xp, (ekh, ekw), axis=(2, 3))          # (N, C, H', W', ekh, ekw)
     return win[:, :, ::sh, ::sw, ::dh, ::dw]                          # (N, C, Ho, Wo, kh, kw)
@@ -24,7 +27,7 @@ def conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     win = _windows(x, kh, kw, stride, padding, dilation)
     ho, wo = win.shape[2:4]
     win = win.reshape(n, groups, cg, ho, wo, kh, kw)
-    wg = w.reshape(groups, o // groups, cg, kh, kw)
+    wg = np.ascontiguousarray(w).reshape(groups, o // groups, cg, kh, kw)
     y = np.einsum("ngchwuv,gocuv->ngohw", win, wg, optimize=True).reshape(n, o, ho, wo)
     if b is not None:
         y = y + b[None, :, None, None]
@@ -38,7 +41,7 @@ def conv2d_im2col(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     win = _windows(x, kh, kw, stride, padding, dilation)              # (N, C, Ho, Wo, kh, kw)
     ho, wo = win.shape[2:4]
     cols = win.transpose(0, 1, 4, 5, 2, 3).reshape(n, groups, cg * kh * kw, ho * wo)
-    wr = w.reshape(groups, o // groups, cg * kh * kw)
+    wr = np.ascontiguousarray(w).reshape(groups, o // groups, cg * kh * kw)
     y = np.matmul(wr[None], cols).reshape(n, o, ho, wo)
     if b is not None:
         y = y + b[None, :, None, None]
@@ -46,7 +49,7 @@ def conv2d_im2col(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
 
 
 def _full(a, k, correlate):
-    a, k = np.asarray(a), np.asarray(k)
+    a, k = np.ascontiguousarray(a), np.ascontiguousarray(k)   # the same summation order for every layout
     dt = np.result_type(a, k)
     kk = np.conj(k) if correlate else k[::-1, ::-1]
     P, Q = k.shape

@@ -11,14 +11,33 @@ from . import Backend, Capabilities, builtin
 from ._util import pair
 
 
-def _dilate(k, dh, dw):
-    out = np.zeros((dh * (k.shape[0] - 1) + 1, dw * (k.shape[1] - 1) + 1), dtype=k.dtype)
-    out[::dh, ::dw] = k
+def _strided_correlate(plane, k, sh, sw, dh, dw):
+    """sum_{u,v} plane[i*sh + u*dh, j*sw + v*dw] k[u, v] over the valid range, through correlate2d.
+
+    Dilation is done by phases, never by a kernel with zeros inserted: output row i reads the rows
+    r + dh*(q + u) of the input with r = (i*sh) % dh and q = (i*sh) // dh, i.e. row q + u of the phase
+    plane[r::dh] (likewise for columns).  Only the taps of the definition are multiplied, so a NaN or
+    Inf between the dilated taps does not reach the output.
+    """
+    H, W = plane.shape
+    kh, kw = k.shape
+    ho = (H - dh * (kh - 1) - 1) // sh + 1
+    wo = (W - dw * (kw - 1) - 1) // sw + 1
+    rows = [((i * sh) % dh, (i * sh) // dh) for i in range(ho)]
+    cols = [((j * sw) % dw, (j * sw) // dw) for j in range(wo)]
+    out = np.empty((ho, wo), dtype=np.result_type(plane, k))
+    for r in sorted({r for r, _ in rows}):
+        for t in sorted({t for t, _ in cols}):
+            full = signal.correlate2d(plane[r::dh, t::dw], k, mode="valid")
+            ii = [i for i, (ri, _) in enumerate(rows) if ri == r]
+            jj = [j for j, (tj, _) in enumerate(cols) if tj == t]
+            out[np.ix_(ii, jj)] = full[np.ix_([rows[i][1] for i in ii], [cols[j][1] for j in jj])]
     return out
 
 
 def conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
-    """conv layer = sum over input channels of signal.correlate2d(x[n, c], w[o, c], 'valid')."""
+    """conv layer = sum over input channels of signal.correlate2d(x[n, c], w[o, c], 'valid') (strided and
+    dilated by phases, see :func:`_strided_correlate`)."""
     (sh, sw), (ph, pw), (dh, dw) = pair(stride), pair(padding), pair(dilation)
     xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     n, c = x.shape[:2]
@@ -30,7 +49,7 @@ def conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
             g = oi // og
             acc = None
             for ci in range(cg):
-                r = signal.correlate2d(xp[ni, g * cg + ci], _dilate(w[oi, ci], dh, dw), mode="valid")[::sh, ::sw]
+                r = _strided_correlate(xp[ni, g * cg + ci], w[oi, ci], sh, sw, dh, dw)
                 acc = r if acc is None else acc + r
             if out is None:
                 out = np.empty((n, o) + acc.shape, dtype=x.dtype)

@@ -1,6 +1,20 @@
-"""torch CPU backends: F.conv2d, nn.Conv2d and F.unfold + matmul (float32 math stays float32)."""
+"""torch CPU backends: F.conv2d, nn.Conv2d and F.unfold + matmul (float32 math stays float32).
+
+The adapters accept every call form of the contract (:mod:`specs.forms`): arrays in any layout are
+handed to torch as C-contiguous, writeable tensors (a copy when they are not already), and
+stride/padding/dilation as pairs of ints.
+
+**Threads.**  torch's intra-op pool is set to ``$CONVSPEC_TORCH_THREADS`` threads, 1 by default
+(``torch.set_num_threads``, process-wide).  The suite's convolutions are small and run in several
+processes at once (pytest-xdist, other jobs): on a 2-core machine with two processes, a 1x2x6x6
+float32 conv took 235 us with 2 threads each and 38 us with 1, a 5x16x40x40 one 40 ms against 2.9 ms
+(``benchmarks``: see the report of issue 9); alone on an idle machine, 2 threads gain at most 1.8x on
+the largest problems drawn.
+"""
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import torch
@@ -10,8 +24,23 @@ from . import Backend, Capabilities, builtin
 from ._util import crop, pair
 
 
+def _threads() -> int:
+    v = os.environ.get("CONVSPEC_TORCH_THREADS", "").strip()
+    return max(1, int(v)) if v.isdigit() else 1
+
+
+torch.set_num_threads(_threads())
+
+
 def _t(a):
-    return None if a is None else torch.from_numpy(np.ascontiguousarray(a))
+    """A CPU tensor on the values of ``a``: zero-copy when C-contiguous and writeable, else a copy
+    (torch rejects negative strides and warns on read-only arrays)."""
+    if a is None:
+        return None
+    a = np.asarray(a)
+    if not (a.flags.c_contiguous and a.flags.writeable):
+        a = np.array(a, order="C", copy=True)
+    return torch.from_numpy(a)
 
 
 def _np(t):
@@ -56,7 +85,7 @@ def _full(a, k, correlate):
     dt = np.result_type(a, k)
     kk = k if correlate else k[::-1, ::-1]
     P, Q = k.shape
-    y = F.conv2d(_t(a.astype(dt))[None, None], _t(np.ascontiguousarray(kk.astype(dt)))[None, None],
+    y = F.conv2d(_t(a.astype(dt))[None, None], _t(kk.astype(dt))[None, None],
                  padding=(P - 1, Q - 1))
     return _np(y[0, 0])
 

@@ -1,0 +1,54 @@
+"""Claims about call forms: the result does not depend on how the arguments are passed
+(:mod:`specs.forms`: ints, numpy integers, tuples or lists; any memory layout, read-only arrays).
+
+Every example of every claim already passes a drawn form (half of them the plain one); these two
+claims draw only non-plain forms, on problems whose every parameter pair is equal (so the int and
+numpy-integer forms apply to stride, padding and dilation alike)."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from ..case import Case
+from ..forms import any_forms
+from ..oracle import check_conv, check_signal, signal_call
+from ..strategies import conv_problems, data_for, signal_cases
+from . import HOLDS, claim
+
+SOURCE = "convspec contract (README: argument forms and layouts); issue 9"
+
+
+@st.composite
+def square_form_cases(draw, caps):
+    """Conv cases with sh == sw, ph == pw, dh == dw, kh == kw and h == w, in a non-plain call form."""
+    p = draw(conv_problems(caps, max_class=2))
+    p = p.with_(w=p.h, kw=p.kh, sw=p.sh, pw=p.ph, dw=p.dh)
+    shapes = [("x", p.x_shape), ("w", p.w_shape)] + ([("b", p.b_shape)] if p.bias else [])
+    case = draw(data_for(p, shapes, value_level=False))   # the values do not matter here: shrink the form
+    return Case(case.problem, case.arrays, case.seed, form=draw(any_forms(("x", "w", "b"))))
+
+
+@st.composite
+def signal_form_cases(draw, caps):
+    case = draw(signal_cases(caps))
+    return Case(case.problem, case.arrays, case.seed, form=draw(any_forms(("a", "k"))))
+
+
+@claim(id="conv2d-accepts-every-call-form", group="seed", source=SOURCE, needs={"conv2d"}, expected=HOLDS,
+       statement="conv2d gives the definition's result (within the error model) whether stride, padding and "
+                 "dilation are ints, numpy integers, tuples or lists, and whatever the layout of x, w and b: "
+                 "C or Fortran order, strided or transposed views, negative strides, read-only, offset in a "
+                 "larger buffer",
+       cases=lambda be: square_form_cases(be.caps))
+def _(be, case):
+    check_conv(be, case, be.call("conv2d", case))
+
+
+@claim(id="signal-ops-accept-every-layout", group="seed", source=SOURCE, needs={"convolve2d", "correlate2d"},
+       expected=HOLDS,
+       statement="convolve2d and correlate2d give scipy's result whatever the layout of a and k: C or Fortran "
+                 "order, strided or transposed views, negative strides, read-only, offset in a larger buffer",
+       cases=lambda be: signal_form_cases(be.caps))
+def _(be, case):
+    for op in ("convolve2d", "correlate2d"):
+        check_signal(be, op, case, signal_call(be, op, case))
