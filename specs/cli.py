@@ -119,12 +119,17 @@ def cmd_repro(args) -> int:
             return _die(f"unknown claim {args.claim!r}; see `{PROG} claims`")
         try:
             case = case_from_cli(args.case, args.seed, args.data)
+            if args.form:
+                from dataclasses import replace
+
+                from .forms import CallForm
+                case = replace(case, form=CallForm.parse(args.form))
         except (DescriptorError, ValueError, OSError) as e:
             return _die(str(e))
         c = REGISTRY[args.claim]
         from .report import fmt_array
         print(f"claim {c.id}: {c.statement}\nexpected: {c.describe_expected()}\nbackend: {be.name}\n"
-              f"problem: {case.problem}")
+              f"problem: {case.problem}" + (f"\nform: {case.form}" if case.form is not None else ""))
         for k, v in case.arrays.items():
             if v is not None:
                 print(fmt_array(k, v))
@@ -205,6 +210,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--case", required=True, help="problem descriptor, e.g. n2c4h7w9_o6k3x2_s2x1_p1x0_d1x2_g2")
     r.add_argument("--seed", type=int, help="data seed (specs.case.fill)")
     r.add_argument("--data", help="inline JSON arrays or an .npz file")
+    r.add_argument("--form", help="call form of the arrays and arguments, e.g. s=int,x=F,ro (specs/forms.py; "
+                                  "default plain)")
     r.set_defaults(fn=cmd_repro)
 
     c = sub.add_parser("claims", help="list the registered claims")

@@ -110,18 +110,21 @@ def _(be, case):
 
 # 4 ------------------------------------------------------------------------------------------------
 def _flip_identity(be, case):
-    """convolve2d(a, k) == correlate2d(a, rot180(k)) == rot180(correlate2d(rot180(a), k)) (full/valid)."""
+    """convolve2d(a, k) == correlate2d(a, rot180(k)) == rot180(correlate2d(rot180(a), k)) (full/valid).
+
+    For complex kernels correlate2d conjugates k (scipy's semantics), so the identities read with
+    conj(k) on the correlation side; for real data conj is the identity."""
     mode = case.problem.mode
     conv = signal_call(be, "convolve2d", case)
     _, allowed = signal_expect(be, case.a, case.k, mode, "convolve2d")
-    kr = np.ascontiguousarray(ref.rot180(case.k))
+    kr = np.ascontiguousarray(np.conj(ref.rot180(case.k)))
     corr = signal_call(be, "correlate2d", case, k=kr)
     close(conv, corr, 2 * allowed, f"{be.name}: convolve2d(a, k, {mode!r}) vs correlate2d(a, rot180(k), {mode!r})",
           sides={"a": case.a, "k": case.k, "convolve2d(a,k)": conv, "correlate2d(a,rot180 k)": corr,
                  "difference": conv - corr})
     if mode != "same":
         ar = np.ascontiguousarray(ref.rot180(case.a))
-        corr2 = ref.rot180(signal_call(be, "correlate2d", case, a=ar))
+        corr2 = ref.rot180(signal_call(be, "correlate2d", case, a=ar, k=np.ascontiguousarray(np.conj(case.k))))
         close(conv, corr2, 2 * allowed, f"{be.name}: convolve2d(a, k) vs rot180(correlate2d(rot180(a), k))",
               sides={"a": case.a, "k": case.k, "convolve2d(a,k)": conv, "rot180 correlate2d(rot180 a,k)": corr2})
 

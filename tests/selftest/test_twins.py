@@ -57,6 +57,9 @@ TWINS = {
     "conv2d-crosses-seams": "seam_output_columns_64",
     "signal-ops-cross-seams": "seam_signal_wide_128",
     "conv2d-within-bound-on-adversarial-data": "fp16_accumulation",
+    "conv2d-propagates-special-values": "sparse_skips_zero_weights",
+    "conv2d-accepts-every-call-form": "int_stride_misread",
+    "signal-ops-accept-every-layout": "signal_ignores_strides",
 }
 
 
