@@ -58,6 +58,7 @@ REQUIRES = {
     "dilation": "a dilation above 1 supported", "padding": "nonzero padding supported",
     "bias": "bias supported", "deterministic": "reruns are bitwise equal",
     "direct": "a direct algorithm (accuracy='direct')", "gpu": "runs on a GPU (Capabilities.gpu)",
+    "seams": "declared sizes reach the envelope's seams (max_size, if declared, at least 16)",
 }
 
 
@@ -229,6 +230,7 @@ def applicable(c: Claim, be) -> tuple[bool, str]:
         "dilation": caps.max_dilation is None or caps.max_dilation > 1,
         "padding": caps.padding, "bias": caps.bias, "deterministic": caps.deterministic,
         "gpu": getattr(caps, "gpu", False),
+        "seams": caps.max_size is None or caps.max_size >= 16,
     }
     for r in sorted(c.requires):
         if r.startswith("dtype:"):

@@ -19,7 +19,7 @@ from . import HOLDS, claim
 SRC = "convspec envelope (issue: kernel seams); benchdnn-style boundary problems"
 
 
-@claim(id="conv2d-crosses-seams", group="seed", source=SRC, needs={"conv2d"}, expected=HOLDS,
+@claim(id="conv2d-crosses-seams", group="seed", source=SRC, needs={"conv2d"}, expected=HOLDS, requires={"seams"},
        statement="conv2d matches the definition on both sides of every seam where kernels branch: output "
                  "tiles of 8-128, channel blocks of 8-64, batch chunks, kernels past 7, dilated extents past 40",
        cases=S.conv(large_only=True, value_level=False), examples=tuple(S.seam_cases()), budget=0.5)
@@ -28,7 +28,7 @@ def _(be, case):
 
 
 @claim(id="signal-ops-cross-seams", group="seed", source=SRC, needs={"convolve2d", "correlate2d"},
-       expected=HOLDS,
+       expected=HOLDS, requires={"seams"},
        statement="convolve2d and correlate2d match the definition on outputs past 128 wide and kernels past 11",
        cases=S.signal(large_only=True), examples=tuple(S.signal_seam_cases()), budget=0.5)
 def _(be, case):
