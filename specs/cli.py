@@ -1,4 +1,4 @@
-"""Command line: ``convspec {audit,gate,repro,claims,vectors,check-vectors}`` (also ``python -m convspec``,
+"""Command line: ``convspec {audit,gate,fuzz,repro,claims,vectors,check-vectors}`` (also ``python -m convspec``,
 and ``python -m specs`` in a checkout).  The options come from :mod:`specs.options`, shared with the
 pytest plugin.
 
@@ -6,6 +6,7 @@ pytest plugin.
 options, known-failure files, reports and exit codes as ``pytest --impl TARGET`` (pytest's: 0 pass,
 1 failures, 4 usage error).  The other commands exit 0 on success, 1 when a verdict or check fails,
 2 on a usage error (a bad option, an --impl that cannot be loaded or defines none of the contract).
+``convspec fuzz`` (:mod:`specs.fuzz`) exits 1 when it found a failure (stored in the shared database).
 """
 
 from __future__ import annotations
@@ -100,6 +101,53 @@ def cmd_gate(args) -> int:
     except Exception:  # pragma: no cover - metadata unavailable
         plugins = ["-p", "convspec.plugin"]
     return int(pytest.main(plugins + argv))
+
+
+def cmd_fuzz(args) -> int:
+    from . import backends, database, fuzz
+    from .claims import InvalidClaim
+    if args.engine == "hypofuzz":
+        print("convspec fuzz: HypoFuzz is not driven by convspec (its licence allows non-commercial use only); the "
+              "gate tests are Hypothesis tests, so run it yourself:\n  pip install hypofuzz\n  hypothesis fuzz -- "
+              f"--impl {args.impl or 'TARGET'} --convspec-database DIR", file=sys.stderr)
+        return USAGE_ERROR
+    if args.engine == "atheris":
+        try:
+            import atheris  # noqa: F401
+        except ImportError:
+            return _die("--engine atheris needs the atheris package (pip install 'convspec[atheris]')")
+        if args.impl_cmd:
+            return _die("--engine atheris instruments Python code in-process: give --impl, not --impl-cmd")
+    if not args.impl and not args.impl_cmd:
+        return _die("give the implementation to fuzz: --impl TARGET or --impl-cmd CMD (or CONVSPEC_IMPL)")
+    if args.processes < 1:
+        return _die(f"-n {args.processes}: need at least one process")
+    if args.minutes is not None and args.minutes <= 0:
+        return _die(f"--minutes {args.minutes}: must be positive")
+    db = args.convspec_database or fuzz.default_database()
+    try:
+        database.open_database(db)
+        _load_claim_modules(args)
+        be = _impl(args)
+    except (backends.ImplError, ImportError, InvalidClaim, database.DatabaseError) as e:
+        return _die(str(e))
+    try:
+        n = len(fuzz.gate_claims(be, args.claims))
+        name = be.name
+    finally:
+        _close(be)
+    if n == 0:
+        return _die(f"no gate test applies to {name} (claims {args.claims or 'all'})")
+    seed = args.seed if args.seed is not None else int(time.time())
+    print(f"convspec fuzz: {n} gate tests of {name}, {args.processes} process(es), engine {args.engine}, "
+          f"{'until interrupted' if args.minutes is None else f'{args.minutes:g} min'}, seed {seed}, database "
+          f"{database.describe(db)}", file=sys.stderr)
+    job = dict(impl=dict(impl=args.impl, impl_cmd=args.impl_cmd, isolation=args.isolation, call_timeout=args.call_timeout,
+                         memory_limit=args.memory_limit),
+               claims=args.claims, claims_modules=args.claims_module, repro_dir=args.repro_dir, database=db, seed=seed)
+    found = fuzz.run(job, args.processes, args.minutes, args.engine)
+    fuzz.report(found, db)
+    return 1 if found else 0
 
 
 def cmd_repro(args) -> int:
@@ -202,6 +250,17 @@ def parser() -> argparse.ArgumentParser:
                    "correlate2d (or none, with --impl-cmd CMD or CONVSPEC_IMPL)")
     g.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed to pytest (e.g. --backends none -n auto)")
     g.set_defaults(fn=cmd_gate)
+
+    fz = sub.add_parser("fuzz", help="run every gate test of an implementation for a long time, on N processes, "
+                        "storing each counterexample in the shared example database (the gate replays them first)")
+    add_to_argparse(fz, "fuzz")
+    fz.add_argument("-n", dest="processes", type=int, default=1, metavar="N", help="processes (default 1)")
+    fz.add_argument("--minutes", type=float, metavar="M", help="stop after M minutes (default: until interrupted)")
+    fz.add_argument("--engine", default="default", choices=("default", "atheris", "hypofuzz"),
+                    help="default: random seeds in N processes; atheris: coverage-guided through fuzz_one_input "
+                         "(pip install atheris); hypofuzz: prints how to run HypoFuzz (non-commercial licence)")
+    fz.add_argument("--seed", type=int, help="base seed of the rounds' random seeds (default: the time)")
+    fz.set_defaults(fn=cmd_fuzz)
 
     r = sub.add_parser("repro", help="re-run one claim on one case (the command failures print)")
     r.add_argument("claim")

@@ -199,15 +199,22 @@ class SearchState:
         self.count = 0
         self.last_case = None
         self.recorder = recorder
+        self.tick = None            # optional callable, called once per example (convspec fuzz's progress line)
 
 
 def build_test(claim: Claim, be, domain: str, base_settings: settings | None = None, seed: int | None = None, *,
-               recorder: Recorder | None = None):
+               recorder: Recorder | None = None, explain: bool = False, database=None):
     """The fully decorated hypothesis test of ``claim`` on ``be`` over ``domain`` ("all", "inside" or
     "outside"): ``@given`` (the claim's cases and a call form), its pinned ``@example`` cases (those
     inside the backend's declared capabilities), settings from ``base_settings`` with the claim's
     budget, and a stable example-database key (:func:`database_key`).  Calling it runs the search and
-    raises the shrunk failure; ``test.convspec`` is its :class:`SearchState`."""
+    raises the shrunk failure; ``test.convspec`` is its :class:`SearchState`.
+
+    The explain phase is left out (convspec's report explains, and it costs ~20%) unless ``explain``
+    (``--hypothesis-explain``).  ``database`` (default: ``base_settings.database``) is kept even with a
+    ``seed`` (Hypothesis's ``@seed`` alone turns the database off; the key here is explicit and stable):
+    the gate passes a read-only view of the shared one (:mod:`specs.database`), ``convspec fuzz`` the
+    writable store."""
     base = base_settings or settings()
     strategy = (claim.outside if domain == "outside" else claim.cases)(be)
     state = SearchState(recorder)
@@ -216,6 +223,8 @@ def build_test(claim: Claim, be, domain: str, base_settings: settings | None = N
     def convspec_test(case, form):
         __tracebackhide__ = True
         state.count += 1
+        if state.tick is not None:
+            state.tick()
         case = with_form(case, form)
         for lab in case.problem.labels() + _form_events(case.form):
             event(lab)
@@ -242,10 +251,14 @@ def build_test(claim: Claim, be, domain: str, base_settings: settings | None = N
                                                     HealthCheck.filter_too_much, HealthCheck.large_base_example]
     suppress += list(claim.suppress)
     phases = tuple(ph for ph in base.phases if ph != Phase.explain)   # convspec's report explains; saves ~20%
+    if explain and Phase.shrink in phases:
+        phases += (Phase.explain,)
     fn = settings(base, max_examples=budget(claim, be, base), deadline=None, report_multiple_bugs=False,
                   suppress_health_check=suppress, print_blob=False, phases=phases)(fn)
     if seed is not None:
         fn = hseed(seed)(fn)
+    if database is not None:       # after @seed, which sets database=None
+        fn._hypothesis_internal_use_settings = settings(fn._hypothesis_internal_use_settings, database=database)
     fn._hypothesis_internal_database_key = database_key(claim, be, domain)
     fn.convspec = state
     return fn
@@ -255,7 +268,12 @@ def search(claim: Claim, be, domain: str, base: settings | None = None, seed: in
            recorder: Recorder | None = None) -> Search:
     """Run hypothesis over the claim's ``domain`` strategy against ``be``; stop at the first failure
     and shrink it."""
-    fn = build_test(claim, be, domain, base, seed, recorder=recorder)
+    return run_built(build_test(claim, be, domain, base, seed, recorder=recorder), domain)
+
+
+def run_built(fn, domain: str = "all") -> Search:
+    """Run a test made by :func:`build_test` (the pytest item's ``obj``, or the audit's search) and
+    return its :class:`Search`: the shrunk failure, if any, and the examples it took."""
     t0 = time.perf_counter()
     failure = None
     try:
@@ -274,6 +292,13 @@ def run_claim(claim: Claim, be, base: settings | None = None, seed: int | None =
     rec = Recorder()
     domains = ["inside", "outside"] if claim.expected == CONDITIONAL else ["all"]
     searches = [search(claim, be, d, base, seed, rec) for d in domains]
+    return judge(claim, be, searches, rec, impl_arg)
+
+
+def judge(claim: Claim, be, searches: list, rec: Recorder | None = None, impl_arg: str | None = None) -> Outcome:
+    """The :class:`Outcome` of a claim on ``be`` from its searches (one per domain: ``all``, or
+    ``inside`` and ``outside`` for a conditional claim), judged against the expected verdict."""
+    rec = rec if rec is not None else Recorder()
     out = Outcome(claim, be.name, "", False, searches=searches, worst_ratio=rec.worst, worst_where=rec.where)
     broken = [s for s in searches if s.kind in ("broken", "error")]
     if broken:

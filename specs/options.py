@@ -60,7 +60,7 @@ class Option:
         return self.help + extra
 
 
-_IMPL_CMDS = ("audit", "repro", "check-vectors")
+_IMPL_CMDS = ("audit", "repro", "check-vectors", "fuzz")
 
 OPTIONS: tuple[Option, ...] = (
     Option("--impl", "implementation under test: a dotted module or a .py file defining any of conv2d, convolve2d, "
@@ -81,10 +81,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("--backends", "built-in backends to run as well: all (default), none, or comma-separated "
            "names/prefixes", env="CONVSPEC_BACKENDS", metavar="SPEC", commands=("audit",)),
     Option("--claims", "comma-separated globs on claim ids (default: all)", env="CONVSPEC_CLAIMS", metavar="GLOBS",
-           commands=("audit", "claims")),
+           commands=("audit", "claims", "fuzz")),
     Option("--claims-module", "a module or .py file registering extra claims with @convspec.claims.claim "
            "(repeatable; the variable takes a path list)", env="CONVSPEC_CLAIMS_MODULE", append=True,
-           metavar="MODULE", commands=("audit", "repro", "claims")),
+           metavar="MODULE", commands=("audit", "repro", "claims", "fuzz")),
     Option("--skips-file", "file of tests to skip: one id per line (test_claim[CLAIM-BACKEND], a claim id, or "
            "backend:NAME), '# reason' allowed", env="CONVSPEC_SKIPS", metavar="FILE"),
     Option("--xfails-file", "file of tests expected to fail (strict: one that passes fails the run); same "
@@ -94,9 +94,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("--convspec-profile", "example budget: dev (12 examples), ci (40, derandomized; the default) or "
            "nightly (600, random, with an example database); --hypothesis-profile NAME also works under pytest",
            env="CONVSPEC_PROFILE", choices=PROFILES, metavar="NAME", commands=("audit",), cli_flag="--profile"),
+    Option("--convspec-database", "shared example database: a directory path or redis://host:port/db (needs the "
+           "redis package). `convspec fuzz` stores every counterexample it finds there; the gate reads it through a "
+           "read-only view and replays what was stored for the same test and implementation before generating",
+           env="CONVSPEC_DATABASE", metavar="DIR|URL", commands=("fuzz",), cli_flag="--database"),
     Option("--repro-dir", "where failures too large to inline in the repro command are saved as .npz "
            "(default: $XDG_CACHE_HOME/convspec/cases, i.e. ~/.cache/convspec/cases)",
-           env="CONVSPEC_REPRO_DIR", metavar="DIR", commands=("audit",)),
+           env="CONVSPEC_REPRO_DIR", metavar="DIR", commands=("audit", "fuzz")),
 )
 
 BY_DEST = {o.dest: o for o in OPTIONS}

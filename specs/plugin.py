@@ -25,6 +25,18 @@ run beside it.  Nothing changes for a run without an implementation.
 An entry that matches no collected test gives a ``ConvspecWarning`` and a line in the summary.
 Xfails are strict: a listed test that passes fails the run (remove the entry).
 
+**Hypothesis tests.**  Every claim test whose claim is expected to hold (every ``--impl`` gate test
+among them) is collected as a :class:`ClaimTest`: a pytest ``Function`` whose ``obj`` is the
+``@given`` test built by :func:`specs.engine.build_test`, so Hypothesis's pytest plugin
+(``--hypothesis-seed``, ``--hypothesis-show-statistics``, ``--hypothesis-explain``), ``fuzz_one_input``
+and HypoFuzz see a Hypothesis test.  Its failure report is convspec's (descriptor, worst element,
+repro command).  Refuted and conditional claims run their searches through
+:func:`specs.engine.run_claim` in the plain function :func:`specs.gate.test_claim`.
+
+**Shared example database.**  ``--convspec-database DIR|redis://host:port/db`` (``CONVSPEC_DATABASE``)
+is read through a read-only view (:mod:`specs.database`): every test first replays what ``convspec
+fuzz`` stored for it, then generates.  It overrides the profile's own database (``ci`` has none).
+
 **Reports.**  Each gate test stores its outcome (:func:`specs.results.outcome_dict`) as the JUnit
 property ``convspec`` (JSON); ``--convspec-json PATH`` writes them all (schema ``convspec-results/2``).
 """
@@ -99,6 +111,30 @@ class GateModule(pytest.Module):
     """The gate tests (:mod:`specs.gate`), collected under the node id ``convspec`` wherever pytest runs."""
 
 
+class ClaimTest(pytest.Function):
+    """A claim test whose claim is expected to hold: ``obj`` is the ``@given`` test of the claim on the
+    backend (:func:`specs.engine.build_test`); ``callspec.params`` holds ``claim`` and ``backend`` as for
+    the plain gate test.  Running it runs that Hypothesis test and judges it (:func:`specs.gate.run_item`)."""
+
+    def runtest(self):
+        from . import gate
+        gate.run_item(self)
+
+
+def under_hypofuzz() -> bool:
+    """Whether this pytest runs inside HypoFuzz (``hypothesis fuzz``), which imports ``hypofuzz`` first."""
+    return "hypofuzz" in sys.modules
+
+
+def claim_and_backend(item):
+    """(claim, backend) of a claim test (plain or :class:`ClaimTest`), or (None, None)."""
+    from . import gate
+    if not (isinstance(item, ClaimTest) or getattr(item, "function", None) is gate.test_claim):
+        return None, None
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return params.get("claim"), params.get("backend")
+
+
 class Gate:
     """Per-``Config`` state and hooks: the implementation, the parametrisation, known-failure files,
     the header, the result rows and the JSON report."""
@@ -157,8 +193,54 @@ class Gate:
         from . import profiles
         name = self.config.getoption("convspec_profile")
         if not name and self.config.getoption("hypothesis_profile", None):
-            return settings.default
-        return profiles.get(name)
+            base = settings.default
+        else:
+            base = profiles.get(name)
+        if under_hypofuzz():     # HypoFuzz fuzzes only random tests that use the default settings' database
+            self.database()
+            return settings(base, derandomize=False, database=settings().database)
+        db = self.database()
+        return base if db is None else settings(base, database=db)
+
+    def database(self):
+        """The read-only view of the shared example database (``--convspec-database``), or None.
+
+        Under HypoFuzz (``hypothesis fuzz``, a fuzzer like ``convspec fuzz``) the shared database itself
+        becomes the database of Hypothesis's current profile (HypoFuzz writes to that one only), and
+        the tests use it (:meth:`settings`)."""
+        if not hasattr(self, "_database"):
+            from . import database
+            spec = self.config.getoption("convspec_database")
+            try:
+                if spec and under_hypofuzz():
+                    from hypothesis import settings
+                    settings.register_profile("convspec-hypofuzz", settings(settings.default,
+                                                                            database=database.open_database(spec)))
+                    settings.load_profile("convspec-hypofuzz")
+                    self._database = None
+                else:
+                    self._database = database.gate_view(spec)
+            except database.DatabaseError as e:
+                raise pytest.UsageError(str(e)) from None
+        return self._database
+
+    def explain(self) -> bool:
+        return bool(self.config.getoption("hypothesis_explain", False))
+
+    def hypothesis_item(self, item):
+        """The :class:`ClaimTest` that replaces plain claim test ``item`` (a claim expected to hold, not
+        skipped), or ``item`` itself."""
+        from .check import Recorder
+        from .claims import HOLDS
+        from .engine import build_test
+        claim, be = claim_and_backend(item)
+        if claim is None or claim.expected != HOLDS or item.get_closest_marker("skip") is not None:
+            return item
+        fn = build_test(claim, be, "all", self.settings(), self.seed(), recorder=Recorder(), explain=self.explain(),
+                        database=self.database())
+        new = ClaimTest.from_parent(item.parent, name=item.name, callspec=item.callspec, callobj=fn,
+                                    originalname=item.originalname)
+        return new
 
     def profile_name(self) -> str:
         from hypothesis import settings
@@ -233,10 +315,10 @@ class Gate:
             if copies:                   # e.g. tests/test_claims.py given as a path: the gate runs them already
                 config.hook.pytest_deselected(items=copies)
             items[:] = collected + [i for i in items if getattr(i, "function", None) is not gate.test_claim]
+        items[:] = [self.hypothesis_item(i) for i in items]
         self._known_failures(items)
 
     def _known_failures(self, items):
-        from . import gate
         for opt, kind in (("skips_file", "skip"), ("xfails_file", "xfail")):
             path = self.config.getoption(opt)
             if not path:
@@ -246,10 +328,8 @@ class Gate:
             ids = read_ids(path)
             used = set()
             for item in items:
-                claim_id = backend = None
-                if getattr(item, "function", None) is gate.test_claim and hasattr(item, "callspec"):
-                    claim_id = item.callspec.params["claim"].id
-                    backend = item.callspec.params["backend"].name
+                c, be = claim_and_backend(item)
+                claim_id, backend = (c.id, be.name) if c is not None else (None, None)
                 for entry, reason in ids.items():
                     if entry_matches(entry, item.name, item.nodeid, claim_id, backend):
                         used.add(entry)
@@ -267,11 +347,9 @@ class Gate:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item, call):
         """Skipped claim tests carry a ``convspec`` property too (not applicable, or listed as a skip)."""
-        from . import gate
         report = yield
-        if (report.skipped and report.when == "setup" and getattr(item, "function", None) is gate.test_claim
-                and hasattr(item, "callspec") and not hasattr(report, "wasxfail")):
-            c, be = item.callspec.params["claim"], item.callspec.params["backend"]
+        c, be = claim_and_backend(item)
+        if report.skipped and report.when == "setup" and c is not None and not hasattr(report, "wasxfail"):
             reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else str(report.longrepr)
             reason = reason.removeprefix("Skipped: ")
             found = "not-run" if item.nodeid in self.skipped_by_file else "not-applicable"

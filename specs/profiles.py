@@ -7,6 +7,9 @@ default is ``ci`` on both fronts.
   with convspec's budget of 40 examples on top.
 * ``nightly`` -- 600 examples, random seeds, an example database in ``.hypothesis/``.
 
+The shared example database (``--convspec-database`` / ``CONVSPEC_DATABASE``, :mod:`specs.database`)
+overrides a profile's own database for the gate (read-only), ``ci``'s ``None`` included.
+
 They are registered as ``convspec-dev``, ``convspec-ci`` and ``convspec-nightly``, so installing the
 plugin changes no other project's profiles; the checkout's conftest.py also registers the short names
 (``--hypothesis-profile ci``) for the suite itself.  Nothing here reads Hypothesis's private state.

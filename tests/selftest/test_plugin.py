@@ -294,3 +294,67 @@ def test_isolation_options(monkeypatch):
     assert getattr(be, "worker", None) is None and "process isolation is not available" in notes[0]
     with pytest.raises(backends.ImplError, match="--impl-cmd needs process isolation"):
         backends.load(cmd="./server")
+
+
+# -- gate tests are Hypothesis tests -------------------------------------------------------------------
+
+def _items(repo, *args):
+    """The items after collection (every plugin's collection_modifyitems applied)."""
+    rec = repo.inline_run("--collect-only", *args)
+    return rec.getcalls("pytest_collection_modifyitems")[0].items, rec
+
+
+def test_holds_claims_are_hypothesis_tests(repo):
+    """A claim expected to hold is collected with ``obj`` the ``@given`` test (Hypothesis's plugin marks
+    it); a refuted claim stays the plain gate function; the failure report stays convspec's."""
+    from hypothesis import is_hypothesis_test
+
+    from specs import gate
+    from specs.plugin import ClaimTest
+    items, _ = _items(repo, "--impl", "conv_broken.py", *ARGS)
+    by = {i.name: i for i in items}
+    a = by[f"test_claim[{A}-example]"]
+    assert isinstance(a, ClaimTest) and is_hypothesis_test(a.obj) and a.get_closest_marker("hypothesis")
+    assert a.obj._hypothesis_internal_database_key == __import__("specs.engine").engine.database_key(
+        a.callspec.params["claim"], a.callspec.params["backend"], "all")
+    refuted = [i for i in items if i.callspec.params["claim"].expected != "holds"]
+    assert all(getattr(i, "function", None) is gate.test_claim for i in refuted)
+
+
+def test_hypothesis_options_reach_the_gate_tests(repo):
+    r = repo.runpytest("--impl", "conv_broken.py", *ARGS, "--claims", A, "--hypothesis-show-statistics",
+                       "--hypothesis-seed", "5", "--hypothesis-explain")
+    assert r.ret == 1
+    _has(r, "Hypothesis Statistics", f"test_claim[{A}-example]", "reproduce:", "worst element")
+    items, _ = _items(repo, "--impl", "conv_correct.py", *ARGS, "--hypothesis-seed", "5", "--hypothesis-explain")
+    assert items
+    from hypothesis import Phase
+    for i in items:
+        if hasattr(i.obj, "hypothesis"):
+            assert i.obj._hypothesis_internal_use_seed == 5
+            assert Phase.explain in i.obj._hypothesis_internal_use_settings.phases
+
+
+def test_database_option_is_read_only_and_overrides_the_profile(repo, monkeypatch):
+    from hypothesis.database import ReadOnlyDatabase
+    monkeypatch.setenv("CONVSPEC_DATABASE", str(repo.path / "db"))
+    items, _ = _items(repo, "--impl", "conv_correct.py", *ARGS, "--convspec-profile", "ci")
+    dbs = [i.obj._hypothesis_internal_use_settings.database for i in items if hasattr(i.obj, "hypothesis")]
+    assert dbs and all(isinstance(d, ReadOnlyDatabase) for d in dbs)
+    bad = repo.runpytest("--impl", "conv_correct.py", *ARGS, "--convspec-database", "s3://x")
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_under_hypofuzz_the_tests_are_random_and_use_the_default_database(repo, monkeypatch):
+    """HypoFuzz (``hypothesis fuzz -- --impl X``) fuzzes only tests that are not derandomized and use the
+    default settings' database; the gate builds them so when ``hypofuzz`` is imported (it collects in-process)."""
+    import types
+
+    from hypothesis import settings
+    monkeypatch.setitem(sys.modules, "hypofuzz", types.ModuleType("hypofuzz"))
+    items, _ = _items(repo, "--impl", "conv_correct.py", *ARGS, "--convspec-profile", "ci")
+    objs = [i.obj for i in items if hasattr(i.obj, "hypothesis")]
+    assert objs
+    for o in objs:
+        s = o._hypothesis_internal_use_settings
+        assert not s.derandomize and s.database == settings().database
