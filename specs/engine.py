@@ -220,9 +220,13 @@ def build_test(claim: Claim, be, domain: str, base_settings: settings | None = N
     state = SearchState(recorder)
     defects = finds_defects(claim, domain)
 
+    pinned = [e for e in claim.examples if example_fits(e, be)] if domain != "outside" else []
+    pinned_ids = {id(e) for e in pinned}
+
     def convspec_test(case, form):
         __tracebackhide__ = True
         state.count += 1
+        on_pinned = id(case) in pinned_ids
         if state.tick is not None:
             state.tick()
         case = with_form(case, form)
@@ -236,6 +240,7 @@ def build_test(claim: Claim, be, domain: str, base_settings: settings | None = N
                          check_determinism=defects and state.count % DETERMINISM_SHARE == 1)
         except (Mismatch, ContractViolation, Abort):
             state.last_case = case
+            state.failed_on_pinned = on_pinned
             raise
         finally:
             if token is not None:
@@ -243,9 +248,8 @@ def build_test(claim: Claim, be, domain: str, base_settings: settings | None = N
 
     convspec_test._hypothesis_internal_add_digest = f"convspec/{claim.id}/{be.name}/{domain}".encode()
     fn = convspec_test
-    if domain != "outside":
-        for ex in reversed([e for e in claim.examples if example_fits(e, be)]):
-            fn = example(case=ex, form=PLAIN)(fn)
+    for ex in reversed(pinned):
+        fn = example(case=ex, form=PLAIN)(fn)
     fn = given(case=strategy, form=call_forms())(fn)
     suppress = list(base.suppress_health_check) + [HealthCheck.too_slow, HealthCheck.data_too_large,
                                                     HealthCheck.filter_too_much, HealthCheck.large_base_example]
@@ -261,6 +265,9 @@ def build_test(claim: Claim, be, domain: str, base_settings: settings | None = N
         fn._hypothesis_internal_use_settings = settings(fn._hypothesis_internal_use_settings, database=database)
     fn._hypothesis_internal_database_key = database_key(claim, be, domain)
     fn.convspec = state
+    if pinned:     # the same search without the pinned examples (see run_built: a pinned crash is not shrunk)
+        state.rebuild = lambda: build_test(replace(claim, examples=()), be, domain, base_settings, seed,
+                                           recorder=recorder, explain=explain, database=database)
     return fn
 
 
@@ -283,7 +290,18 @@ def run_built(fn, domain: str = "all") -> Search:
         if isinstance(e, Flaky):       # hypothesis could not replay a failure: name it, do not shrink further
             failure = Nondeterministic(f"nondeterministic: a failure did not repeat when hypothesis replayed it: "
                                        f"{e}", fn.convspec.last_case)
-    return Search(domain, failure, getattr(failure, "case", None), fn.convspec.count, time.perf_counter() - t0)
+    count = fn.convspec.count
+    rebuild = getattr(fn.convspec, "rebuild", None)
+    if (isinstance(failure, ContractViolation) and not isinstance(failure, Nondeterministic)
+            and getattr(fn.convspec, "failed_on_pinned", False) and rebuild is not None):
+        # Hypothesis never shrinks an explicit @example: a crash, exit or hang on a pinned case would be
+        # reported on that case.  Search again without the pinned cases and keep the shrunk failure of
+        # the same kind, so the report ends at the smallest broken problem.
+        again = run_built(rebuild(), domain)
+        count += again.examples
+        if isinstance(again.failure, ContractViolation) and not isinstance(again.failure, Nondeterministic):
+            failure = again.failure
+    return Search(domain, failure, getattr(failure, "case", None), count, time.perf_counter() - t0)
 
 
 def run_claim(claim: Claim, be, base: settings | None = None, seed: int | None = None,

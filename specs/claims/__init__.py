@@ -183,7 +183,9 @@ def load_builtin():
     """Import every module of this package (each registers its claims), in name order."""
     global _LOADED
     if not _LOADED:
-        for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        # the seed claims first (they hold the contract's own definition checks, which make the
+        # plainest first failure), then the other modules by name
+        for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: (m.name != "seed", m.name)):
             if not info.name.startswith("_"):
                 importlib.import_module(f"{__name__}.{info.name}")
         _LOADED = True
