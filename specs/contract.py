@@ -11,6 +11,34 @@
     semantics exactly ('same' centring for even kernels, 'valid' when the kernel is the larger).
     Returns the result_type of (a, k).
 
+``conv_transpose2d(x, w, b=None, *, stride=1, padding=0, output_padding=0, groups=1, dilation=1)``
+    The transposed conv (torch semantics), the adjoint of conv2d.  x: (N, C_in, H, W); w: (C_in,
+    C_out/groups, kH, kW) (torch's layout); b: (C_out,) or None.  Every element scatters through the
+    kernel: y[n, g*C_out/G + o, i*sH + u*dH - pH, j*sW + v*dW - pW] += x[n, g*C_in/G + c, i, j] * w[g*C_in/G + c, o, u, v].
+    output_padding (an int or a pair) must be smaller than the stride or the dilation on its axis.  Returns
+    (N, C_out, H_out, W_out), H_out = (H - 1) sH - 2 pH + dH (kH - 1) + opH + 1, in the dtype of x.
+
+``conv2d_input(input_shape, w, grad_out, *, stride=1, padding=0, dilation=1, groups=1)``
+    The gradient of <conv2d(x, w), grad_out> with respect to x (torch.nn.grad.conv2d_input): x has shape
+    ``input_shape`` (N, C_in, H, W), w is conv2d's weight (C_out, C_in/groups, kH, kW), grad_out has
+    conv2d's output shape.  Returns ``input_shape`` in the dtype of grad_out.
+
+``conv2d_weight(x, weight_shape, grad_out, *, stride=1, padding=0, dilation=1, groups=1)``
+    The gradient with respect to w (torch.nn.grad.conv2d_weight), of shape ``weight_shape`` (C_out,
+    C_in/groups, kH, kW): gw[o, c, u, v] = sum over n, i, j of grad_out[n, o, i, j] * xp[n, g(o)*C_in/G + c,
+    i*sH + u*dH, j*sW + v*dW].  Returns ``weight_shape`` in the dtype of grad_out.
+
+``conv1d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1)`` / ``conv3d(...)``
+    conv2d in one / three spatial dimensions: x (N, C_in, L) / (N, C_in, D, H, W), w (C_out, C_in/groups, k)
+    / (C_out, C_in/groups, kD, kH, kW); stride, padding, dilation an int or a tuple of length 1 / 3; zero
+    padding.  The same output-size formula on each axis, in the dtype of x.
+
+conv2d's ``padding`` may also be ``'valid'`` (none) or ``'same'`` (stride 1 only: d (k - 1) per axis, d (k - 1) // 2
+before and the rest after, so the extra element of an even kernel goes at the end) when the implementation
+declares ``padding_strings``, and conv2d takes ``padding_mode`` (``'zeros'`` -- the default -- ``'reflect'``,
+``'replicate'``, ``'circular'``: np.pad's ``reflect``, ``edge``, ``wrap``) for the modes it declares in
+``padding_modes``; reflect needs a pad below the input size, circular one at most the size.
+
 numpy arrays in, numpy arrays out, in every argument form and memory layout of :mod:`specs.forms`
 (stride/padding/dilation as ints, numpy integers, tuples or lists; arrays C- or Fortran-ordered,
 strided, transposed, with negative strides, read-only, or offset in a larger buffer); the result
@@ -46,7 +74,11 @@ from . import forms
 from .check import ContractViolation
 from .problem import signal_out_shape
 
-CONTRACT = ("conv2d", "convolve2d", "correlate2d")
+CONTRACT = ("conv2d", "convolve2d", "correlate2d", "conv_transpose2d", "conv2d_input", "conv2d_weight", "conv1d",
+            "conv3d")
+#: the ops of the conv family beyond the forward conv2d (issue 10); their cases carry a
+#: :class:`specs.problem.TransposeProblem`
+FAMILY = ("conv_transpose2d", "conv2d_input", "conv2d_weight")
 DEFAULT_TIMEOUT = 60.0
 
 
@@ -72,6 +104,8 @@ def expected_result(op: str, case):
     """(shape, dtype) the contract requires for ``op`` on ``case``."""
     if op == "conv2d":
         return case.problem.y_shape, np.asarray(case.x).dtype
+    if op in FAMILY:
+        return _family_expected(op, case)
     a, k = np.asarray(case.a), np.asarray(case.k)
     return signal_out_shape(a.shape, k.shape, case.problem.mode), np.result_type(a, k)
 
@@ -80,7 +114,27 @@ def _args(op: str, case):
     p = case.problem
     if op == "conv2d":
         return (case.x, case.w, case.b), p.kwargs()
+    if op in FAMILY:
+        return _family_args(op, case)
     return (case.a, case.k), {"mode": p.mode}
+
+
+def _family_expected(op: str, case):
+    """conv_transpose2d and conv2d_input: (N, O, H', W') in the dtype of x (grad_out); conv2d_weight: the
+    weight shape (C, O/G, kH, kW) in the dtype of grad_out."""
+    p = case.problem
+    return (p.w_shape if op == "conv2d_weight" else p.y_shape), np.asarray(case.x).dtype
+
+
+def _family_args(op: str, case):
+    """The call of a family op on a TransposeProblem case (arrays x = the transposed conv's input, which is
+    grad_out of the conv it transposes; w; b; xf = that conv's input, for the weight gradient)."""
+    p = case.problem
+    if op == "conv_transpose2d":
+        return (case.x, case.w, case.b), p.kwargs()
+    if op == "conv2d_input":
+        return (tuple(p.y_shape), case.w, case.x), p.grad_kwargs()
+    return (case.xf, tuple(p.w_shape), case.x), p.grad_kwargs()
 
 
 def describe(case) -> str:
@@ -360,4 +414,7 @@ def _checked_call(name, op, fn, case, args, kwargs, form, shape, dtype, desc, ti
 
 
 def _labels(op, n):
-    return ("x", "w", "b")[:n] if op == "conv2d" else ("a", "k")[:n]
+    names = {"conv2d": ("x", "w", "b"), "conv_transpose2d": ("x", "w", "b"), "conv2d_input": ("w", "grad_out"),
+             "conv1d": ("x", "w", "b"), "conv3d": ("x", "w", "b"),
+             "conv2d_weight": ("x", "grad_out")}.get(op, ("a", "k"))
+    return names[:n]

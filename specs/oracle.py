@@ -145,3 +145,58 @@ def check_signal(be, op, case, y, a=None, k=None, mode=None, what=None):
         exp, allowed = sharp(be.accumulation(signal_dtype_name(a, k)), exp, allowed)
     return close(y, exp, allowed, what or f"{be.name}.{op}(a, k, {mode!r}) vs the definition",
                  sides={"a": a, "k": k, "observed": y, "expected": exp})
+
+
+# -- the conv family: transposed conv and the gradients of conv2d (issue 10) -------------------------
+
+def _absf(a):
+    return None if a is None else np.abs(np.asarray(a, dtype=np.float64))
+
+
+def family_exact(op: str, case):
+    """(exact result, S = the same op on |data|, K = terms per element, factor arrays) for a family op
+    on a :class:`specs.problem.TransposeProblem` case, from the float64 definitions of
+    :mod:`specs.reference` (exact while partial sums stay below 2**53)."""
+    c = _cache(case)
+    key = ("family", op)
+    if key not in c:
+        p = case.problem
+        if op == "conv_transpose2d":
+            y = ref.conv_transpose2d(case.x, case.w, case.b, **p.kwargs())
+            s = ref.conv_transpose2d(_absf(case.x), _absf(case.w), _absf(case.b), **p.kwargs())
+            c[key] = (y, s, p.k_terms, [case.x, case.w, case.b])
+        elif op == "conv2d_input":
+            y = ref.conv2d_input(p.y_shape, case.w, case.x, **p.grad_kwargs())
+            s = ref.conv2d_input(p.y_shape, _absf(case.w), _absf(case.x), **p.grad_kwargs())
+            c[key] = (y, s, p.k_terms - (1 if p.bias else 0), [case.x, case.w])
+        elif op == "conv2d_weight":
+            y = ref.conv2d_weight(case.xf, p.w_shape, case.x, **p.grad_kwargs())
+            s = ref.conv2d_weight(_absf(case.xf), p.w_shape, _absf(case.x), **p.grad_kwargs())
+            c[key] = (y, s, p.weight_terms, [case.xf, case.x])
+        else:
+            raise ValueError(f"family_exact: unknown op {op!r}; expected one of conv_transpose2d, conv2d_input, "
+                             "conv2d_weight")
+    return c[key]
+
+
+def family_expect_acc(acc, op: str, case):
+    """(expected, allowed) of a family op for accumulation model ``acc``: the direct-class bound
+    gamma_K-style (:func:`specs.tolerance.direct_bound`) with this op's K and S, exact (allowed = the final
+    rounding's own error) when the data land in the exact regime (:func:`specs.tolerance.exactness`).
+    Every element is a plain sum of at most K products, so the conv2d error model applies unchanged;
+    a fast-class backend gets the same direct bound (no FFT/Winograd model exists for these ops yet)."""
+    from .tolerance import Accumulation
+    y, s, k, factors = family_exact(op, case)
+    if acc.kind != "direct":
+        acc = Accumulation(acc.name, acc.inputs, acc.acc, acc.out, "direct", acc.data, acc.acc_factor)
+    exact = exactness(factors, float(s.max()) if s.size else 0.0, acc)
+    return sharp(acc, y, direct_bound(k, s, y, acc, exact))
+
+
+def check_family(be, op: str, case, y, what=None):
+    """Require ``y`` (the backend's ``op`` on ``case``) to match the definition within the error model."""
+    __tracebackhide__ = True
+    exp, allowed = family_expect_acc(be.accumulation(case.problem.dtype), op, case)
+    sides = {k: v for k, v in case.arrays.items() if v is not None}
+    return close(y, exp, allowed, what or f"{be.name}.{op} vs the definition (direct sum)",
+                 sides={**sides, "observed": y, "expected": exp})

@@ -323,3 +323,148 @@ def parse_any(text: str) -> Problem | SignalProblem:
     if text.startswith("a"):
         return SignalProblem.parse(text)
     raise DescriptorError(f"cannot parse descriptor {text!r}: neither a conv problem (n...) nor a signal problem (a...)")
+
+
+# -- the transposed conv (and the backward pass of conv2d) ------------------------------------------
+
+def transpose_out(size: int, k: int, s: int, p: int, op: int, d: int) -> int:
+    """Output extent of a transposed conv: (size - 1) s - 2 p + d (k - 1) + op + 1 (torch's formula)."""
+    return (size - 1) * s - 2 * p + d * (k - 1) + op + 1
+
+
+@dataclass(frozen=True)
+class TransposeProblem(Problem):
+    """A conv_transpose2d problem (torch semantics, NCHW), the adjoint of a conv2d::
+
+        y[n, g*O/G + o, i*sH + u*dH - pH, j*sW + v*dW - pW] += x[n, g*C/G + c, i, j] * w[g*C/G + c, o, u, v]
+
+    summed over every (c, i, j, u, v) whose target lies inside the output; then + b.  x: (N, C, H, W)
+    with C the *input* channels, w: (C, O/G, kH, kW) (torch's layout), b: (O,), and the output is
+    (N, O, H', W') with H' = (H - 1) sH - 2 pH + dH (kH - 1) + opH + 1 (:func:`transpose_out`).
+    output_padding (opH, opW) must lie below max(stride, dilation) per axis (torch's rule).
+
+    The same value describes the backward pass of the conv2d it transposes (:meth:`forward`): its
+    input gradient is this transposed conv of grad_out = x (``conv2d_input``), and its weight gradient
+    correlates the forward input (N, O, H', W') with grad_out (``conv2d_weight``).
+
+    Descriptor: ``t`` + the conv grammar with an ``_op<h>x<w>`` field after the padding:
+    ``tn2c4h3w3_o6k3x2_s2x1_p1x0_op1x0_d1x2_g2_bias_f32_int``; ``parse(str(p)) == p``.
+    """
+
+    oph: int = 0
+    opw: int = 0
+
+    def errors(self) -> list[str]:
+        e = []
+        for name in ("n", "oph", "opw"):
+            if getattr(self, name) < 0:
+                e.append(f"{name} must be >= 0")
+        for name in ("c", "h", "w", "o", "kh", "kw", "sh", "sw", "dh", "dw", "g"):
+            if getattr(self, name) < 1:
+                e.append(f"{name} must be >= 1")
+        if self.ph < 0 or self.pw < 0:
+            e.append("padding must be >= 0")
+        if self.g >= 1 and (self.c % self.g or self.o % self.g):
+            e.append(f"groups={self.g} must divide c={self.c} and o={self.o}")
+        if self.dtype not in DTYPES:
+            e.append(f"unknown dtype {self.dtype!r}")
+        if self.regime not in REGIMES:
+            e.append(f"unknown regime {self.regime!r}")
+        if not e:
+            if self.oph >= max(self.sh, self.dh) or self.opw >= max(self.sw, self.dw):
+                e.append(f"output_padding {self.oph}x{self.opw} must be smaller than the stride or the dilation "
+                         f"({self.sh}x{self.sw} / {self.dh}x{self.dw}) per axis")
+            ho, wo = self.out_hw_raw()
+            if ho < 1 or wo < 1:
+                e.append(f"output would be {ho}x{wo}: the padding {self.ph}x{self.pw} crops away the whole result")
+        return e
+
+    def out_hw_raw(self) -> tuple[int, int]:
+        """H' = (H - 1) sH - 2 pH + dH (kH - 1) + opH + 1, likewise W'."""
+        return (transpose_out(self.h, self.kh, self.sh, self.ph, self.oph, self.dh),
+                transpose_out(self.w, self.kw, self.sw, self.pw, self.opw, self.dw))
+
+    @property
+    def w_shape(self) -> tuple[int, int, int, int]:
+        return (self.c, self.o // self.g, self.kh, self.kw)
+
+    @property
+    def k_terms(self) -> int:
+        """An upper bound on the terms per output element: C/G * kH * kW (+1 for the bias)."""
+        return (self.c // self.g) * self.kh * self.kw + (1 if self.bias else 0)
+
+    @property
+    def gradient_ok(self) -> bool:
+        """Whether this is the input gradient of a conv2d (output_padding below the stride: the forward
+        conv of the output extent gives back H x W); torch.nn.grad needs it."""
+        return self.oph < self.sh and self.opw < self.sw
+
+    def forward(self) -> Problem:
+        """The conv2d this transposes: input (N, O, H', W'), weight (C, O/G, kH, kW), output (N, C, H, W)
+        (when :attr:`gradient_ok`)."""
+        ho, wo = self.out_hw()
+        return Problem(n=self.n, c=self.o, h=ho, w=wo, o=self.c, kh=self.kh, kw=self.kw, sh=self.sh, sw=self.sw,
+                       ph=self.ph, pw=self.pw, dh=self.dh, dw=self.dw, g=self.g, bias=False, dtype=self.dtype,
+                       regime=self.regime)
+
+    @property
+    def weight_terms(self) -> int:
+        """Terms per element of the weight gradient: N * H * W (every grad_out element meets each tap once)."""
+        return self.n * self.h * self.w
+
+    def kwargs(self) -> dict:
+        """Keyword arguments of the contract's ``conv_transpose2d`` for this problem."""
+        return dict(stride=(self.sh, self.sw), padding=(self.ph, self.pw), output_padding=(self.oph, self.opw),
+                    groups=self.g, dilation=(self.dh, self.dw))
+
+    def grad_kwargs(self) -> dict:
+        """Keyword arguments of ``conv2d_input``/``conv2d_weight`` (the forward conv's)."""
+        return dict(stride=(self.sh, self.sw), padding=(self.ph, self.pw), dilation=(self.dh, self.dw),
+                    groups=self.g)
+
+    def labels(self) -> list[str]:
+        lab = super().labels()
+        if self.oph or self.opw:
+            lab.append("output_padding")
+        if self.oph >= self.sh or self.opw >= self.sw:
+            lab.append("output_padding>=stride")
+        return lab
+
+    def _fmt(self) -> str:
+        return (f"tn{self.n}c{self.c}h{self.h}w{self.w}_o{self.o}k{self.kh}x{self.kw}"
+                f"_s{self.sh}x{self.sw}_p{self.ph}x{self.pw}_op{self.oph}x{self.opw}_d{self.dh}x{self.dw}_g{self.g}"
+                f"_{'bias' if self.bias else 'nobias'}_{self.dtype}_{self.regime}")
+
+    _RE = re.compile(
+        r"^tn(\d+)c(\d+)h(\d+)w(\d+)_o(\d+)k(\d+)(?:x(\d+))?"
+        r"(?:_s(\d+)(?:x(\d+))?)?(?:_p(\d+)(?:x(\d+))?)?(?:_op(\d+)(?:x(\d+))?)?(?:_d(\d+)(?:x(\d+))?)?(?:_g(\d+))?"
+        r"(?:_(bias|nobias))?(?:_(f16|bf16|f32|f64|i8|i16|i32|i64|c128))?(?:_(int|dya|flt))?$")
+
+    @classmethod
+    def parse(cls, text: str) -> "TransposeProblem":
+        m = cls._RE.match(text.strip())
+        if not m:
+            raise DescriptorError(
+                f"cannot parse transposed-conv problem {text!r}; expected e.g. tn2c4h3w3_o6k3x2_s2x1_p1x0_op1x0_d1x2_g2"
+                "[_bias|_nobias][_f32][_int|_dya|_flt]")
+        n, c, h, w, o, kh, kw, sh, sw, ph, pw, oph, opw, dh, dw, g, bias, dt, reg = m.groups()
+
+        def i(v, default):
+            return default if v is None else int(v)
+
+        kh_ = int(kh)
+        sh_, ph_, oph_, dh_ = i(sh, 1), i(ph, 0), i(oph, 0), i(dh, 1)
+        return cls(n=int(n), c=int(c), h=int(h), w=int(w), o=int(o), kh=kh_, kw=i(kw, kh_),
+                   sh=sh_, sw=i(sw, sh_), ph=ph_, pw=i(pw, ph_), oph=oph_, opw=i(opw, oph_), dh=dh_, dw=i(dw, dh_),
+                   g=i(g, 1), bias=(bias == "bias"), dtype=dt or "f64", regime=reg or "int")
+
+
+_parse_any_2d = parse_any
+
+
+def parse_any(text: str) -> Problem | SignalProblem:  # noqa: F811  (extends the two-kind version above)
+    """Parse any descriptor: a conv problem (``n...``), a transposed-conv problem (``tn...``) or a
+    signal problem (``a...``)."""
+    if text.strip().startswith("tn"):
+        return TransposeProblem.parse(text)
+    return _parse_any_2d(text)

@@ -186,3 +186,134 @@ def rot180(k):
     """Reverse every axis (the 180-degree rotation for 2-D)."""
     k = np.asarray(k)
     return k[tuple(slice(None, None, -1) for _ in k.shape)]
+
+
+# -- the transposed conv and the gradients of conv2d -----------------------------------------------
+#
+# conv_transpose2d (torch semantics; w: (C_in, C_out/G, kH, kW)) scatters every input element through
+# the kernel:
+#
+#     y[n, g*Og + o, i*sH + u*dH - pH, j*sW + v*dW - pW] += x[n, g*Cg + c, i, j] * w[g*Cg + c, o, u, v]
+#
+# into an output of extent H' = (H-1) sH - 2 pH + dH (kH-1) + opH + 1, targets outside [0, H') dropped.
+# It is the adjoint of conv2d with the same weight (<conv2d(a), x> == <a, conv_transpose2d(x)>), hence the
+# input gradient of conv2d.  The weight gradient of conv2d correlates the input with grad_out:
+#
+#     gw[g*Cg + c, o, u, v] = sum_{n,i,j} gy[n, g*Cg + c, i, j] * ap[n, g*Og + o, i*sH + u*dH, j*sW + v*dW]
+#
+# (ap: the forward input a zero-padded by (pH, pW); here the forward conv has O input channels and C
+# output channels, as the transposed conv's roles are swapped).  The bias gradient sums grad_out over
+# the batch and spatial axes.  All three are written here as literal sums over the kernel taps, in
+# float64 or, with ``exact=True``, in Python integers.
+
+def _exact_or_f64(a, exact):
+    if exact:
+        return np.vectorize(int, otypes=[object])(a) if a.size else a.astype(object)
+    return np.asarray(a).astype(np.float64)
+
+
+def conv_transpose2d(x, w, b=None, *, stride=1, padding=0, output_padding=0, groups=1, dilation=1, exact=False):
+    """conv_transpose2d by the definition (see above).  Returns float64, or Python ints if exact."""
+    (sh, sw), (ph, pw), (dh, dw) = _pairs(stride, padding, dilation)
+    oph, opw = _pairs(output_padding, 0, 1)[0]
+    x, w = _exact_or_f64(np.asarray(x), exact), _exact_or_f64(np.asarray(w), exact)
+    n, c, h, wd = x.shape
+    _, og, kh, kw = w.shape
+    G = int(groups)
+    cg = c // G
+    ho = (h - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1
+    wo = (wd - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1
+    fh = max((h - 1) * sh + dh * (kh - 1) + 1, ph + ho)      # the uncropped scatter, large enough for the crop
+    fw = max((wd - 1) * sw + dw * (kw - 1) + 1, pw + wo)
+    full = np.zeros((n, og * G, fh, fw), dtype=object if exact else np.float64)
+    if exact:
+        full[...] = 0
+    for u in range(kh):
+        for v in range(kw):
+            r0, c0 = u * dh, v * dw
+            for g in range(G):
+                xs = x[:, g * cg:(g + 1) * cg]                     # (N, Cg, H, W)
+                ws = w[g * cg:(g + 1) * cg, :, u, v]               # (Cg, Og)
+                full[:, g * og:(g + 1) * og, r0:r0 + (h - 1) * sh + 1:sh, c0:c0 + (wd - 1) * sw + 1:sw] += \
+                    np.tensordot(xs, ws, axes=([1], [0])).transpose(0, 3, 1, 2)
+    y = full[:, :, ph:ph + ho, pw:pw + wo]
+    if b is not None:
+        bb = np.array([int(t) for t in b], dtype=object) if exact else np.asarray(b).astype(np.float64)
+        y = y + bb[None, :, None, None]
+    return np.ascontiguousarray(y)
+
+
+def grad_output_padding(input_shape, grad_shape, kernel, stride, padding, dilation) -> tuple[int, int]:
+    """The output_padding that makes the transposed conv of grad_out (grad_shape) as large as the forward
+    input (input_shape): opH = H - ((Ho - 1) sH - 2 pH + dH (kH - 1) + 1), likewise W."""
+    (sh, sw), (ph, pw), (dh, dw) = _pairs(stride, padding, dilation)
+    kh, kw = kernel
+    return (int(input_shape[2]) - ((int(grad_shape[2]) - 1) * sh - 2 * ph + dh * (kh - 1) + 1),
+            int(input_shape[3]) - ((int(grad_shape[3]) - 1) * sw - 2 * pw + dw * (kw - 1) + 1))
+
+
+def conv2d_input(input_shape, w, grad_out, *, stride=1, padding=0, dilation=1, groups=1, exact=False):
+    """Gradient of conv2d with respect to its input (of shape ``input_shape``): the transposed conv of
+    grad_out with the same weight (w: (C_out, C_in/G, kH, kW) of the forward conv)."""
+    op = grad_output_padding(input_shape, np.shape(grad_out), np.shape(w)[2:], stride, padding, dilation)
+    return conv_transpose2d(grad_out, w, stride=stride, padding=padding, output_padding=op, groups=groups,
+                            dilation=dilation, exact=exact)
+
+
+def conv2d_weight(x, weight_shape, grad_out, *, stride=1, padding=0, dilation=1, groups=1, exact=False):
+    """Gradient of conv2d with respect to its weight (of shape ``weight_shape`` = (O, C/G, kH, kW)):
+    gw[o, c, u, v] = sum_{n,i,j} grad_out[n, o, i, j] * xp[n, g(o)*C/G + c, i*sH + u*dH, j*sW + v*dW]."""
+    (sh, sw), (ph, pw), (dh, dw) = _pairs(stride, padding, dilation)
+    x, gy = _exact_or_f64(np.asarray(x), exact), _exact_or_f64(np.asarray(grad_out), exact)
+    o, cg, kh, kw = (int(v) for v in weight_shape)
+    G = int(groups)
+    og = o // G
+    ho, wo = gy.shape[2:]
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=0 if exact else 0.0)
+    gw = np.zeros((o, cg, kh, kw), dtype=object if exact else np.float64)
+    if exact:
+        gw[...] = 0
+    for u in range(kh):
+        for v in range(kw):
+            r0, c0 = u * dh, v * dw
+            win = xp[:, :, r0:r0 + (ho - 1) * sh + 1:sh, c0:c0 + (wo - 1) * sw + 1:sw]   # (N, C, Ho, Wo)
+            for g in range(G):
+                gw[g * og:(g + 1) * og, :, u, v] = np.tensordot(gy[:, g * og:(g + 1) * og],
+                                                                win[:, g * cg:(g + 1) * cg],
+                                                                axes=([0, 2, 3], [0, 2, 3]))
+    return gw
+
+
+def bias_grad(grad_out, exact=False):
+    """Gradient of conv2d with respect to its bias: sum of grad_out over the batch and spatial axes."""
+    return _exact_or_f64(np.asarray(grad_out), exact).sum(axis=(0, 2, 3))
+
+
+# -- padding strings and padding modes of conv2d (issue 10) -----------------------------------------
+
+#: conv2d's padding_mode -> np.pad's mode (torch's names on the left)
+PADDING_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def resolve_padding(padding, kernel, dilation) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Explicit ((top, bottom), (left, right)) for a conv2d padding: an int or a pair (symmetric), 'valid'
+    (none) or 'same' (total d (k - 1) per axis, split as total // 2 before and the rest after: the extra
+    element of an even dilated kernel goes at the end, torch's rule)."""
+    kh, kw = kernel
+    (dh, dw) = _pairs(1, 0, dilation)[2]
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0), (0, 0)
+        if padding == "same":
+            th, tw = dh * (kh - 1), dw * (kw - 1)
+            return (th // 2, th - th // 2), (tw // 2, tw - tw // 2)
+        raise ValueError(f"padding={padding!r}: expected an int, a pair, 'valid' or 'same'")
+    ph, pw = _pairs(1, padding, 1)[1]
+    return (ph, ph), (pw, pw)
+
+
+def pad_input(x, pads, padding_mode="zeros"):
+    """x (N, C, H, W) padded by ((top, bottom), (left, right)) with np.pad's mode for ``padding_mode``."""
+    if padding_mode not in PADDING_MODES:
+        raise ValueError(f"padding_mode={padding_mode!r}: expected one of {', '.join(PADDING_MODES)}")
+    return np.pad(np.asarray(x), ((0, 0), (0, 0), *pads), mode=PADDING_MODES[padding_mode])

@@ -384,3 +384,96 @@ def transpose_only_symmetric_kernel(draw, shape):
             k[0, 0] += 1
     return k
 
+
+
+# -- the transposed conv and the gradients of conv2d (issue 10) ---------------------------------
+
+@st.composite
+def transpose_problems(draw, caps, *, dtypes=None, regimes=("int", "dya", "flt"), gradient=False, bias=None,
+                       max_size=6, max_channels=3, max_batch=2, max_kernel=3, max_stride=3, max_dilation=3,
+                       **fixed):
+    """A valid :class:`specs.problem.TransposeProblem` within ``caps``: kernel -> dilation -> stride ->
+    output_padding (below max(stride, dilation); below the stride when ``gradient``, so that the problem is
+    the input gradient of a conv2d) -> input size -> padding (at most what leaves a non-empty output).
+    ``fixed`` pins any field (e.g. ``sh=3``, ``oph=2``)."""
+    from .problem import TransposeProblem
+
+    def pick(name, strategy):
+        return fixed[name] if name in fixed else draw(strategy)
+
+    allowed = _dtypes(caps, dtypes)
+    if not allowed:
+        raise ValueError("no dtype in common between the claim and the backend")
+    dtype = pick("dtype", st.sampled_from(allowed))
+    usable = [r for r in regimes if r != "dya" or dtype in ("f16", "bf16", "f32", "f64")]
+    regime = pick("regime", st.sampled_from(usable or ["int"]))
+    kmax = caps.bound("kernel", max_kernel)
+    kh, kw = pick("kh", st.integers(1, kmax)), pick("kw", st.integers(1, kmax))
+    dmax, smax = caps.bound("dilation", max_dilation), caps.bound("stride", max_stride)
+    dh, dw = pick("dh", st.integers(1, dmax)), pick("dw", st.integers(1, dmax))
+    sh, sw = pick("sh", st.integers(1, smax)), pick("sw", st.integers(1, smax))
+    oph = pick("oph", st.integers(0, (sh if gradient else max(sh, dh)) - 1))
+    opw = pick("opw", st.integers(0, (sw if gradient else max(sw, dw)) - 1))
+    smax_hw = caps.bound("size", max_size)
+    h, w = pick("h", st.integers(1, smax_hw)), pick("w", st.integers(1, smax_hw))
+    pmax_h = min(kh + 1, ((h - 1) * sh + dh * (kh - 1) + oph) // 2) if caps.padding else 0
+    pmax_w = min(kw + 1, ((w - 1) * sw + dw * (kw - 1) + opw) // 2) if caps.padding else 0
+    ph, pw = pick("ph", st.integers(0, pmax_h)), pick("pw", st.integers(0, pmax_w))
+    cmax = caps.bound("channels", max_channels)
+    g = pick("g", st.integers(1, 3)) if caps.groups else 1
+    cg, og = draw(st.integers(1, cmax)), draw(st.integers(1, cmax))
+    n = pick("n", st.integers(1, caps.bound("batch", max_batch)))
+    b = (draw(st.booleans()) if bias is None else bias) and caps.bias and not gradient
+    return TransposeProblem(n=n, c=cg * g, h=h, w=w, o=og * g, kh=kh, kw=kw, sh=sh, sw=sw, ph=ph, pw=pw, oph=oph,
+                            opw=opw, dh=dh, dw=dw, g=g, bias=b, dtype=dtype, regime=regime)
+
+
+def _forward_input(draw, p):
+    """The forward conv's input (N, O, H', W') of a TransposeProblem, in its dtype and regime (int or flt):
+    value by value when small, else from a drawn seed."""
+    shape = (p.n, p.o, *p.out_hw())
+    if int(np.prod(shape)) <= VALUE_LEVEL_NUMEL:
+        return draw(_array(shape, p.dtype, "int" if p.regime == "int" else "flt"))
+    rng = np.random.default_rng([draw(st.integers(0, 2 ** 32 - 1)), 0xF0D])
+    if p.regime == "int":
+        r = int_range(p.dtype)
+        return cast(rng.integers(-r, r + 1, size=shape).astype(np.float64), p.dtype)
+    return cast(rng.standard_normal(shape), p.dtype)
+
+
+@st.composite
+def transpose_cases(draw, caps, *, weight=False, forward=False, **opts):
+    """(TransposeProblem, data): x (the transposed conv's input = grad_out of the conv it transposes),
+    w, b; with ``weight=True`` also xf, the forward input the weight gradient needs (then the problem is
+    a gradient problem and the dyadic regime is not drawn); ``forward=True`` adds xf alone (for the
+    adjoint, whatever the output_padding)."""
+    if weight or forward:
+        opts["regimes"] = tuple(r for r in opts.get("regimes", ("int", "flt")) if r != "dya") or ("int",)
+    if weight:
+        opts["gradient"] = True
+        opts["regimes"] = tuple(r for r in opts.get("regimes", ("int", "flt")) if r != "dya") or ("int",)
+    p = draw(transpose_problems(caps, **opts))
+    shapes = [("x", p.x_shape), ("w", p.w_shape)] + ([("b", p.b_shape)] if p.bias else [])
+    case = draw(data_for(p, shapes))
+    if weight or forward:
+        case = Case(p, {**case.arrays, "xf": _forward_input(draw, p)})
+    return case
+
+
+def transpose(**opts):
+    """Factory: backend -> transposed-conv/gradient case strategy."""
+    return lambda be: transpose_cases(be.caps, **opts)
+
+
+# -- padding strings and padding modes of conv2d (issue 10) --------------------------------------
+
+def same_padding_cases(caps, **opts):
+    """conv2d cases at stride 1 (where padding='same' is defined), every kernel parity and dilation."""
+    return conv_cases(caps, sh=1, sw=1, **opts)
+
+
+def padding_mode_cases(caps, **opts):
+    """conv2d cases whose padding lies below the input size on each axis (reflect's limit: a reflection
+    needs pad < size; circular's is pad <= size)."""
+    return conv_problems(caps, **opts).filter(lambda p: p.ph < p.h and p.pw < p.w).flatmap(
+        lambda p: data_for(p, [("x", p.x_shape), ("w", p.w_shape)] + ([("b", p.b_shape)] if p.bias else [])))

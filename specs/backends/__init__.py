@@ -36,6 +36,11 @@ OPS: dict[str, str] = {
     "conv2d": "the contract's conv2d (CNN layer, cross-correlation, NCHW)",
     "convolve2d": "the contract's 2-D signal convolution (scipy.signal semantics)",
     "correlate2d": "the contract's 2-D signal correlation (scipy.signal semantics)",
+    "conv_transpose2d": "the contract's transposed conv2d (torch semantics, weight (C_in, C_out/groups, kH, kW))",
+    "conv2d_input": "the contract's gradient of conv2d with respect to its input (torch.nn.grad.conv2d_input)",
+    "conv2d_weight": "the contract's gradient of conv2d with respect to its weight (torch.nn.grad.conv2d_weight)",
+    "conv1d": "the contract's conv1d (NCW; conv2d with a height of 1)",
+    "conv3d": "the contract's conv3d (NCDHW; conv2d with a depth axis)",
     "dot2d": "the library's dot product of two 2-D arrays (np.dot / torch.matmul)",
     "np.convolve": "numpy.convolve", "np.correlate": "numpy.correlate", "np.pad": "numpy.pad",
     "scipy.signal.convolve": "scipy.signal.convolve", "scipy.signal.correlate": "scipy.signal.correlate",
@@ -68,7 +73,10 @@ class Capabilities:
     accuracy: "direct" (elementwise bound) or "fast" (FFT/Winograd, normwise bound);
     mode: accumulation mode ("tf32" for TF32 math on float32); examples: scale of the example budget;
     timeout: per-call time limit in seconds; deterministic: reruns are bitwise equal;
-    gpu: the implementation runs on a GPU (claims about GPU paths ``require`` "gpu").
+    gpu: the implementation runs on a GPU (claims about GPU paths ``require`` "gpu");
+    padding_strings: conv2d accepts padding='valid' and padding='same' (stride 1; torch's split: the extra
+    element of an even dilated kernel goes at the end); padding_modes: the conv2d ``padding_mode`` values
+    accepted, out of zeros, reflect, replicate, circular (zeros is always the default).
     """
 
     max_stride: int | None = None
@@ -87,6 +95,8 @@ class Capabilities:
     timeout: float = DEFAULT_TIMEOUT
     deterministic: bool = True
     gpu: bool = False
+    padding_strings: bool = False
+    padding_modes: tuple = ("zeros",)
 
     @classmethod
     def from_dict(cls, d: dict, source: str = "CAPABILITIES") -> "Capabilities":

@@ -47,15 +47,24 @@ def _np(t):
     return t.detach().cpu().numpy().copy()
 
 
-def conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
+def conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
+    if padding_mode != "zeros":        # what nn.Conv2d does: F.pad with the mode, then a conv without padding
+        from ..reference import resolve_padding
+        (t, bo), (le, r) = resolve_padding(padding, w.shape[2:], dilation)
+        xp = F.pad(_t(x), (le, r, t, bo), mode=padding_mode)
+        return _np(F.conv2d(xp, _t(w), _t(b), stride=pair(stride), padding=0, dilation=pair(dilation), groups=groups))
+    if isinstance(padding, str):
+        return _np(F.conv2d(_t(x), _t(w), _t(b), stride=pair(stride), padding=padding, dilation=pair(dilation),
+                            groups=groups))
     return _np(F.conv2d(_t(x), _t(w), _t(b), stride=pair(stride), padding=pair(padding),
                         dilation=pair(dilation), groups=groups))
 
 
-def conv2d_module(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
+def conv2d_module(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
     o, cg, kh, kw = w.shape
-    m = torch.nn.Conv2d(cg * groups, o, (kh, kw), stride=pair(stride), padding=pair(padding),
-                        dilation=pair(dilation), groups=groups, bias=b is not None, padding_mode="zeros",
+    m = torch.nn.Conv2d(cg * groups, o, (kh, kw), stride=pair(stride),
+                        padding=padding if isinstance(padding, str) else pair(padding),
+                        dilation=pair(dilation), groups=groups, bias=b is not None, padding_mode=padding_mode,
                         dtype=_t(x).dtype)
     with torch.no_grad():
         m.weight.copy_(_t(w))
@@ -98,6 +107,60 @@ def correlate2d(a, k, mode="full"):
     return crop(_full(a, k, True), np.shape(a), np.shape(k), mode, correlate=True)
 
 
+# -- the transposed conv and the gradients (issue 10) ---------------------------------------------
+
+def conv_transpose2d(x, w, b=None, *, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _np(F.conv_transpose2d(_t(x), _t(w), _t(b), stride=pair(stride), padding=pair(padding),
+                                  output_padding=pair(output_padding), groups=groups, dilation=pair(dilation)))
+
+
+def conv2d_input(input_shape, w, grad_out, *, stride=1, padding=0, dilation=1, groups=1):
+    return _np(torch.nn.grad.conv2d_input(tuple(int(v) for v in input_shape), _t(w), _t(grad_out),
+                                          stride=pair(stride), padding=pair(padding), dilation=pair(dilation),
+                                          groups=groups))
+
+
+def conv2d_weight(x, weight_shape, grad_out, *, stride=1, padding=0, dilation=1, groups=1):
+    return _np(torch.nn.grad.conv2d_weight(_t(x), tuple(int(v) for v in weight_shape), _t(grad_out),
+                                           stride=pair(stride), padding=pair(padding), dilation=pair(dilation),
+                                           groups=groups))
+
+
+def _ntuple(v, n):
+    return tuple(int(t) for t in v) if isinstance(v, (tuple, list)) else (int(v),) * n
+
+
+def conv1d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
+    return _np(F.conv1d(_t(x), _t(w), _t(b), stride=_ntuple(stride, 1), padding=_ntuple(padding, 1),
+                        dilation=_ntuple(dilation, 1), groups=groups))
+
+
+def conv3d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
+    return _np(F.conv3d(_t(x), _t(w), _t(b), stride=_ntuple(stride, 3), padding=_ntuple(padding, 3),
+                        dilation=_ntuple(dilation, 3), groups=groups))
+
+
+def _autograd(x, w, grad_out, wrt, **kw):
+    xt = _t(x).clone().requires_grad_(wrt == "input")
+    wt = _t(w).clone().requires_grad_(wrt == "weight")
+    F.conv2d(xt, wt, **kw).backward(_t(grad_out))
+    return _np(xt.grad if wrt == "input" else wt.grad)
+
+
+def conv2d_input_autograd(input_shape, w, grad_out, *, stride=1, padding=0, dilation=1, groups=1):
+    """d<conv2d(x, w), grad_out>/dx by autograd (x's values do not matter: zeros)."""
+    x = np.zeros(tuple(int(v) for v in input_shape), dtype=np.asarray(grad_out).dtype)
+    return _autograd(x, w, grad_out, "input", stride=pair(stride), padding=pair(padding), dilation=pair(dilation),
+                     groups=groups)
+
+
+def conv2d_weight_autograd(x, weight_shape, grad_out, *, stride=1, padding=0, dilation=1, groups=1):
+    """d<conv2d(x, w), grad_out>/dw by autograd (w's values do not matter: zeros)."""
+    w = np.zeros(tuple(int(v) for v in weight_shape), dtype=np.asarray(grad_out).dtype)
+    return _autograd(x, w, grad_out, "weight", stride=pair(stride), padding=pair(padding), dilation=pair(dilation),
+                     groups=groups)
+
+
 def dot2d(a, b):
     return _np(torch.matmul(_t(a), _t(b)))
 
@@ -113,7 +176,8 @@ def conv_half(x, w, dtype):
     return F.conv2d(_t(x).to(td), _t(w).to(td)).float().numpy()
 
 
-_CAPS = Capabilities(dtypes=("f64", "f32", "f16"), deterministic=True)
+_CAPS = Capabilities(dtypes=("f64", "f32", "f16"), deterministic=True, padding_strings=True,
+                     padding_modes=("zeros", "reflect", "replicate", "circular"))
 _VER = torch.__version__
 
 
@@ -121,17 +185,28 @@ _VER = torch.__version__
 def _torch():
     ops = {"conv2d": conv2d, "convolve2d": convolve2d, "correlate2d": correlate2d, "dot2d": dot2d,
            "torch.conv2d_same": conv2d_same, "torch.F": F,
-           "torch.conv_half": conv_half}
+           "torch.conv_half": conv_half,
+           "conv_transpose2d": conv_transpose2d, "conv2d_input": conv2d_input, "conv2d_weight": conv2d_weight,
+           "conv1d": conv1d, "conv3d": conv3d}
     return Backend("torch", ops, _CAPS, library="torch", version=_VER)
 
 
 @builtin("torch-module")
 def _torch_module():
-    return Backend("torch-module", {"conv2d": conv2d_module}, Capabilities(dtypes=("f64", "f32"), examples=0.5),
+    return Backend("torch-module", {"conv2d": conv2d_module},
+                   Capabilities(dtypes=("f64", "f32"), examples=0.5, padding_strings=True,
+                                padding_modes=("zeros", "reflect", "replicate", "circular")),
                    library="torch", version=_VER)
 
 
 @builtin("torch-unfold")
 def _torch_unfold():
     return Backend("torch-unfold", {"conv2d": conv2d_unfold},
+                   Capabilities(dtypes=("f64", "f32"), examples=0.5), library="torch", version=_VER)
+
+
+@builtin("torch-autograd")
+def _torch_autograd():
+    """The gradients of F.conv2d by autograd (backward of conv2d against grad_out)."""
+    return Backend("torch-autograd", {"conv2d_input": conv2d_input_autograd, "conv2d_weight": conv2d_weight_autograd},
                    Capabilities(dtypes=("f64", "f32"), examples=0.5), library="torch", version=_VER)

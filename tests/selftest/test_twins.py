@@ -60,6 +60,12 @@ TWINS = {
     "conv2d-propagates-special-values": "sparse_skips_zero_weights",
     "conv2d-accepts-every-call-form": "int_stride_misread",
     "signal-ops-accept-every-layout": "signal_ignores_strides",
+    # the conv family (issue 10); conv2d-input-matches-definition and conv2d-bias-grad-is-sum: twins_extra
+    "conv-transpose2d-matches-definition": "transpose_forgets_flip",
+    "conv-transpose2d-is-adjoint-of-conv2d": "transpose_forgets_flip",
+    "conv-transpose2d-is-conv2d-input": "transpose_output_padding_wrong_side",
+    "conv2d-weight-matches-definition": "weight_grad_batch_not_summed",
+    "conv2d-weight-is-correlation-of-input-and-grad": "weight_grad_batch_not_summed",
 }
 
 

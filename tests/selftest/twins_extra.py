@@ -286,3 +286,61 @@ register({
     "cudnn-tf32-within-fp32-bound-below-tensor-core-shapes": cudnn_like(
         "cudnn-tf32-everywhere", cudnn_model(True, tf32_everywhere=True), True),
 })
+
+
+# -- the conv family (issue 10) -------------------------------------------------------------------------
+
+def input_grad_forgets_flip(input_shape, w, grad_out, **kw):
+    """conv2d_input as the transposed conv with the kernel not rotated by 180 degrees."""
+    from specs.backends import numpy_backend
+    return numpy_backend.conv2d_input(input_shape, np.ascontiguousarray(w[:, :, ::-1, ::-1]), grad_out, **kw)
+
+
+def conv2d_bias_reversed(x, w, b=None, **kw):
+    """F.conv2d whose bias is added to the output channels in reverse order."""
+    y = TF.conv2d(x, w, None, **kw)
+    return y if b is None else y + b.flip(0)[None, :, None, None]
+
+
+register({
+    "conv2d-input-matches-definition": _be("input-grad-forgets-flip", {"conv2d_input": input_grad_forgets_flip},
+                                           base="numpy"),
+    "conv2d-bias-grad-is-sum": _be("bias-reversed", {"torch.F": FakeF(conv2d=conv2d_bias_reversed)}),
+})
+
+
+def _pending(name):
+    """A wrong implementation of tests/selftest/gallery_pending (the padding claims' twins, which move to the
+    gallery once claims/__init__.py knows the words 'padding_strings' and 'padding_modes')."""
+    import os
+
+    from specs.backends import load_impl
+    return lambda: load_impl(os.path.join(os.path.dirname(os.path.abspath(__file__)), "gallery_pending", name + ".py"))
+
+
+def _register_padding_twins():
+    from specs.claims import REGISTRY
+    pad = {"conv2d-same-padding-keeps-size": _pending("same_extra_at_start"),
+           "conv2d-padding-mode-is-np-pad": _pending("reflect_as_symmetric")}
+    register({cid: t for cid, t in pad.items() if cid in REGISTRY})
+
+
+_register_padding_twins()
+
+
+def conv1d_ignores_dilation(x, w, b=None, *, dilation=1, **kw):
+    from specs.backends import numpy_backend
+    return numpy_backend.conv1d(x, w, b, **kw)
+
+
+def conv3d_strides_swapped(x, w, b=None, *, stride=1, **kw):
+    """conv3d that applies the height stride to the width and the width stride to the height."""
+    from specs.backends import numpy_backend
+    s = stride if isinstance(stride, (tuple, list)) else (stride,) * 3
+    return numpy_backend.conv3d(x, w, b, stride=(s[0], s[2], s[1]), **kw)
+
+
+register({
+    "conv1d-is-conv2d-with-height-1": _be("conv1d-ignores-dilation", {"conv1d": conv1d_ignores_dilation}, base="numpy"),
+    "conv2d-is-conv3d-with-depth-1": _be("conv3d-strides-swapped", {"conv3d": conv3d_strides_swapped}, base="numpy"),
+})
