@@ -151,6 +151,8 @@ def arg_in_form(value, form: str):
     """``value`` (an int or a pair) passed in argument form ``form``; anything else is left alone."""
     if isinstance(value, (bool, str)) or not isinstance(value, (int, np.integer, tuple, list)):
         return value
+    if isinstance(value, (tuple, list)) and len(value) != 2:     # conv1d's 1-tuples, conv3d's triples
+        return value
     try:
         a, b = _pair(value)
     except (TypeError, ValueError, IndexError):

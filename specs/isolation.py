@@ -634,10 +634,12 @@ def _proxies(be: IsolatedBackend, ops) -> dict:
         arrays = [(n, np.asarray(a)) for n, a in arrays if a is not None]
         return be.worker.call(f"{be.name}.{op}", op, arrays, params, be.caps.timeout)
 
-    def conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
+    def conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
         __tracebackhide__ = True
-        return run("conv2d", [("x", x), ("w", w), ("b", b)],
-                   {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups})
+        params = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+        if padding_mode != "zeros":          # only when used, so servers without padding modes see no change
+            params["padding_mode"] = padding_mode
+        return run("conv2d", [("x", x), ("w", w), ("b", b)], params)
 
     def convolve2d(a, k, mode="full"):
         __tracebackhide__ = True
@@ -647,7 +649,36 @@ def _proxies(be: IsolatedBackend, ops) -> dict:
         __tracebackhide__ = True
         return run("correlate2d", [("a", a), ("k", k)], {"mode": mode})
 
-    table = {"conv2d": conv2d, "convolve2d": convolve2d, "correlate2d": correlate2d}
+    def conv_transpose2d(x, w, b=None, *, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+        __tracebackhide__ = True
+        return run("conv_transpose2d", [("x", x), ("w", w), ("b", b)],
+                   {"stride": stride, "padding": padding, "output_padding": output_padding, "groups": groups,
+                    "dilation": dilation})
+
+    def conv2d_input(input_shape, w, grad_out, *, stride=1, padding=0, dilation=1, groups=1):
+        __tracebackhide__ = True
+        return run("conv2d_input", [("w", w), ("grad_out", grad_out)],
+                   {"input_shape": input_shape, "stride": stride, "padding": padding, "dilation": dilation,
+                    "groups": groups})
+
+    def conv2d_weight(x, weight_shape, grad_out, *, stride=1, padding=0, dilation=1, groups=1):
+        __tracebackhide__ = True
+        return run("conv2d_weight", [("x", x), ("grad_out", grad_out)],
+                   {"weight_shape": weight_shape, "stride": stride, "padding": padding, "dilation": dilation,
+                    "groups": groups})
+
+    def conv1d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
+        __tracebackhide__ = True
+        return run("conv1d", [("x", x), ("w", w), ("b", b)],
+                   {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups})
+
+    def conv3d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
+        __tracebackhide__ = True
+        return run("conv3d", [("x", x), ("w", w), ("b", b)],
+                   {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups})
+
+    table = {"conv2d": conv2d, "convolve2d": convolve2d, "correlate2d": correlate2d, "conv1d": conv1d, "conv3d": conv3d,
+             "conv_transpose2d": conv_transpose2d, "conv2d_input": conv2d_input, "conv2d_weight": conv2d_weight}
     out = {}
     for op in ops:
         fn = table[op]

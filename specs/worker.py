@@ -34,7 +34,11 @@ from .contract import CONTRACT
 
 FORK_ENV = "CONVSPEC_FORK_FD"
 FEATURES = ["layout", "pyparams"]    # arrays in the layout the suite passed them in; exact Python parameters
-LABELS = {"conv2d": ("x", "w", "b"), "convolve2d": ("a", "k"), "correlate2d": ("a", "k")}
+LABELS = {"conv2d": ("x", "w", "b"), "convolve2d": ("a", "k"), "correlate2d": ("a", "k"),
+          "conv_transpose2d": ("x", "w", "b"), "conv2d_input": ("w", "grad_out"), "conv2d_weight": ("x", "grad_out"),
+          "conv1d": ("x", "w", "b"), "conv3d": ("x", "w", "b")}
+#: the family ops' positional shape argument: (parameter name, position among the positional arguments)
+SHAPE_ARGS = {"conv2d_input": ("input_shape", 0), "conv2d_weight": ("weight_shape", 1)}
 
 
 def _take_stdio() -> tuple[int, int]:
@@ -88,8 +92,13 @@ def serve_call(ops: dict, header: dict, arrays: list) -> tuple[dict, list]:
         else:                          # a read-only view onto the shared arena
             inputs.append(a.copy())
             pristine.append(a)
+    args = list(inputs)
+    if op in SHAPE_ARGS:
+        name, pos = SHAPE_ARGS[op]
+        params = dict(params)
+        args.insert(pos, tuple(params.pop(name)))
     try:
-        out = ops[op](*inputs, **params)
+        out = ops[op](*args, **params)
     except MemoryError as e:
         return {"type": "error", "id": cid, "kind": "memory", "exception": "MemoryError",
                 "message": str(e), "traceback": traceback.format_exc(limit=-8)}, []

@@ -59,6 +59,8 @@ REQUIRES = {
     "bias": "bias supported", "deterministic": "reruns are bitwise equal",
     "direct": "a direct algorithm (accuracy='direct')", "gpu": "runs on a GPU (Capabilities.gpu)",
     "seams": "declared sizes reach the envelope's seams (max_size, if declared, at least 16)",
+    "padding_strings": "conv2d accepts padding='valid'/'same' (Capabilities.padding_strings)",
+    "padding_modes": "conv2d accepts a padding_mode besides zeros (Capabilities.padding_modes)",
 }
 
 
@@ -233,6 +235,8 @@ def applicable(c: Claim, be) -> tuple[bool, str]:
         "padding": caps.padding, "bias": caps.bias, "deterministic": caps.deterministic,
         "gpu": getattr(caps, "gpu", False),
         "seams": caps.max_size is None or caps.max_size >= 16,
+        "padding_strings": getattr(caps, "padding_strings", False),
+        "padding_modes": bool(set(getattr(caps, "padding_modes", ("zeros",))) - {"zeros"}),
     }
     for r in sorted(c.requires):
         if r.startswith("dtype:"):

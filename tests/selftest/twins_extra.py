@@ -310,12 +310,11 @@ register({
 
 
 def _pending(name):
-    """A wrong implementation of tests/selftest/gallery_pending (the padding claims' twins, which move to the
-    gallery once claims/__init__.py knows the words 'padding_strings' and 'padding_modes')."""
+    """A wrong implementation of the gallery (the padding claims' twins)."""
     import os
 
     from specs.backends import load_impl
-    return lambda: load_impl(os.path.join(os.path.dirname(os.path.abspath(__file__)), "gallery_pending", name + ".py"))
+    return lambda: load_impl(os.path.join(os.path.dirname(os.path.abspath(__file__)), "gallery", name + ".py"))
 
 
 def _register_padding_twins():

@@ -5,7 +5,7 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gallery"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _base  # noqa: E402
 
 CAPABILITIES = {"padding_modes": ("zeros", "reflect")}
