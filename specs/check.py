@@ -99,7 +99,8 @@ def close(observed, expected, allowed, what: str, sides: dict | None = None) -> 
     rec = _recorder.get()
     if rec is not None:
         rec.add(what, c)
-    _target(c.ratio, what)
+    if np.any(np.asarray(allowed) > 0):   # exact comparisons (allowed 0: ratio 0 or inf) give nothing to climb
+        _target(c.ratio, what)
     if not c.ok:
         raise Mismatch(f"{what}: {c.describe()}", c, sides or {"observed": obs, "expected": exp})
     return c
