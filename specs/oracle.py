@@ -200,3 +200,14 @@ def check_family(be, op: str, case, y, what=None):
     sides = {k: v for k, v in case.arrays.items() if v is not None}
     return close(y, exp, allowed, what or f"{be.name}.{op} vs the definition (direct sum)",
                  sides={**sides, "observed": y, "expected": exp})
+
+
+def check_signal_modes(be, case):
+    """convolve2d and correlate2d of ``case`` against the definition in every mode that applies
+    ('valid' only when one array contains the other in every dimension)."""
+    __tracebackhide__ = True
+    sa, sk = case.problem.a, case.problem.k
+    contained = all(m >= q for m, q in zip(sa, sk)) or all(q >= m for m, q in zip(sa, sk))
+    for mode in ("full", "same", "valid") if contained else ("full", "same"):
+        for op in ("convolve2d", "correlate2d"):
+            check_signal(be, op, case, signal_call(be, op, case, mode=mode), mode=mode)

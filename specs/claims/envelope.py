@@ -13,7 +13,7 @@ shrinks to the first problem past its seam.
 from __future__ import annotations
 
 from .. import strategies as S
-from ..oracle import check_conv, check_signal, signal_call
+from ..oracle import check_conv, check_signal_modes
 from . import HOLDS, claim
 
 SRC = "convspec envelope (issue: kernel seams); benchdnn-style boundary problems"
@@ -32,8 +32,4 @@ def _(be, case):
        statement="convolve2d and correlate2d match the definition on outputs past 128 wide and kernels past 11",
        cases=S.signal(large_only=True), examples=tuple(S.signal_seam_cases()), budget=0.5)
 def _(be, case):
-    sa, sk = case.problem.a, case.problem.k
-    contained = all(m >= q for m, q in zip(sa, sk)) or all(q >= m for m, q in zip(sa, sk))
-    for mode in ("full", "same", "valid") if contained else ("full", "same"):
-        for op in ("convolve2d", "correlate2d"):
-            check_signal(be, op, case, signal_call(be, op, case, mode=mode), mode=mode)
+    check_signal_modes(be, case)
