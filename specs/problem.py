@@ -87,10 +87,15 @@ class Problem:
 
     # -- validity -------------------------------------------------------------------------------
     def errors(self) -> list[str]:
-        e = []
-        for name in ("n",):
-            if getattr(self, name) < 0:
-                e.append(f"{name} must be >= 0")
+        """Every reason the problem is invalid (empty when valid): field values first, then, when
+        they are sound, whether the output is non-empty."""
+        return self._field_errors() or self._shape_errors()
+
+    def _nonnegative(self) -> tuple[str, ...]:
+        return ("n",)
+
+    def _field_errors(self) -> list[str]:
+        e = [f"{name} must be >= 0" for name in self._nonnegative() if getattr(self, name) < 0]
         for name in ("c", "h", "w", "o", "kh", "kw", "sh", "sw", "dh", "dw", "g"):
             if getattr(self, name) < 1:
                 e.append(f"{name} must be >= 1")
@@ -102,13 +107,14 @@ class Problem:
             e.append(f"unknown dtype {self.dtype!r}")
         if self.regime not in REGIMES:
             e.append(f"unknown regime {self.regime!r}")
-        if not e:
-            ho, wo = self.out_hw_raw()
-            if ho < 1 or wo < 1:
-                e.append(f"output would be {ho}x{wo}: the dilated kernel "
-                         f"{self.ekh}x{self.ekw} exceeds the padded input "
-                         f"{self.h + 2 * self.ph}x{self.w + 2 * self.pw}")
         return e
+
+    def _shape_errors(self) -> list[str]:
+        ho, wo = self.out_hw_raw()
+        if ho < 1 or wo < 1:
+            return [f"output would be {ho}x{wo}: the dilated kernel {self.ekh}x{self.ekw} exceeds the padded input "
+                    f"{self.h + 2 * self.ph}x{self.w + 2 * self.pw}"]
+        return []
 
     # -- derived quantities ---------------------------------------------------------------------
     @property
@@ -354,29 +360,17 @@ class TransposeProblem(Problem):
     oph: int = 0
     opw: int = 0
 
-    def errors(self) -> list[str]:
+    def _nonnegative(self) -> tuple[str, ...]:
+        return ("n", "oph", "opw")
+
+    def _shape_errors(self) -> list[str]:
         e = []
-        for name in ("n", "oph", "opw"):
-            if getattr(self, name) < 0:
-                e.append(f"{name} must be >= 0")
-        for name in ("c", "h", "w", "o", "kh", "kw", "sh", "sw", "dh", "dw", "g"):
-            if getattr(self, name) < 1:
-                e.append(f"{name} must be >= 1")
-        if self.ph < 0 or self.pw < 0:
-            e.append("padding must be >= 0")
-        if self.g >= 1 and (self.c % self.g or self.o % self.g):
-            e.append(f"groups={self.g} must divide c={self.c} and o={self.o}")
-        if self.dtype not in DTYPES:
-            e.append(f"unknown dtype {self.dtype!r}")
-        if self.regime not in REGIMES:
-            e.append(f"unknown regime {self.regime!r}")
-        if not e:
-            if self.oph >= max(self.sh, self.dh) or self.opw >= max(self.sw, self.dw):
-                e.append(f"output_padding {self.oph}x{self.opw} must be smaller than the stride or the dilation "
-                         f"({self.sh}x{self.sw} / {self.dh}x{self.dw}) per axis")
-            ho, wo = self.out_hw_raw()
-            if ho < 1 or wo < 1:
-                e.append(f"output would be {ho}x{wo}: the padding {self.ph}x{self.pw} crops away the whole result")
+        if self.oph >= max(self.sh, self.dh) or self.opw >= max(self.sw, self.dw):
+            e.append(f"output_padding {self.oph}x{self.opw} must be smaller than the stride or the dilation "
+                     f"({self.sh}x{self.sw} / {self.dh}x{self.dw}) per axis")
+        ho, wo = self.out_hw_raw()
+        if ho < 1 or wo < 1:
+            e.append(f"output would be {ho}x{wo}: the padding {self.ph}x{self.pw} crops away the whole result")
         return e
 
     def out_hw_raw(self) -> tuple[int, int]:
