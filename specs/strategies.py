@@ -114,6 +114,17 @@ def data_for(draw, problem, names_shapes, *, positive_ok=True, value_level=True)
     return Case.seeded(problem, draw(st.integers(0, 2 ** 32 - 1)))
 
 
+def _dtype_and_regime(pick, caps, dtypes, regimes):
+    """A dtype the claim and the backend share, then a data regime that exists for it (the dyadic
+    regime is for float formats only); ``pick(name, strategy)`` honours a claim's pins."""
+    allowed = _dtypes(caps, dtypes)
+    if not allowed:
+        raise ValueError("no dtype in common between the claim and the backend")
+    dtype = pick("dtype", st.sampled_from(allowed))
+    usable = [r for r in regimes if r != "dya" or dtype in ("f16", "bf16", "f32", "f64")]
+    return dtype, pick("regime", st.sampled_from(usable or ["int"]))
+
+
 def _dtypes(caps, dtypes):
     allowed = [d for d in caps.dtypes if dtypes is None or d in dtypes]
     return allowed
@@ -175,12 +186,7 @@ def conv_problems(draw, caps, *, dtypes=None, regimes=("int", "dya", "flt"), ker
     coutmax = caps.bound("channels", LARGE["cout"] if "cout" in large else cmax)
     nmax = caps.bound("batch", LARGE["n"] if "n" in large else nmax)
     kmax = caps.bound("kernel", LARGE["k"] if "k" in large else kmax)
-    allowed_dtypes = _dtypes(caps, dtypes)
-    if not allowed_dtypes:
-        raise ValueError("no dtype in common between the claim and the backend")
-    dtype = pick("dtype", st.sampled_from(allowed_dtypes))
-    usable = [r for r in regimes if r != "dya" or dtype in ("f16", "bf16", "f32", "f64")]
-    regime = pick("regime", st.sampled_from(usable or ["int"]))
+    dtype, regime = _dtype_and_regime(pick, caps, dtypes, regimes)
     if kernel is not None:
         hmax, wmax = min(hmax, kmax), min(wmax, kmax)
         h, w = pick("h", st.integers(1, hmax)), pick("w", st.integers(1, wmax))
@@ -401,12 +407,7 @@ def transpose_problems(draw, caps, *, dtypes=None, regimes=("int", "dya", "flt")
     def pick(name, strategy):
         return fixed[name] if name in fixed else draw(strategy)
 
-    allowed = _dtypes(caps, dtypes)
-    if not allowed:
-        raise ValueError("no dtype in common between the claim and the backend")
-    dtype = pick("dtype", st.sampled_from(allowed))
-    usable = [r for r in regimes if r != "dya" or dtype in ("f16", "bf16", "f32", "f64")]
-    regime = pick("regime", st.sampled_from(usable or ["int"]))
+    dtype, regime = _dtype_and_regime(pick, caps, dtypes, regimes)
     kmax = caps.bound("kernel", max_kernel)
     kh, kw = pick("kh", st.integers(1, kmax)), pick("kw", st.integers(1, kmax))
     dmax, smax = caps.bound("dilation", max_dilation), caps.bound("stride", max_stride)
