@@ -112,14 +112,21 @@ def add_to_pytest(parser) -> None:
     for o in OPTIONS:
         if not o.pytest:
             continue
-        kw = dict(dest=o.dest, default=o.env_default(), help=o.full_help(), metavar=o.metavar)
-        if o.append:
-            kw["action"] = "append"
-        else:
-            kw["type"] = o.type
-        if o.choices:
-            kw["choices"] = list(o.choices)
-        group.addoption(o.flag, **kw)
+        group.addoption(o.flag, **_argparse_kwargs(o))
+
+
+def _argparse_kwargs(o) -> dict:
+    """The argparse keywords of option ``o`` (pytest's addoption takes the same)."""
+    kw = dict(dest=o.dest, default=o.env_default(), help=o.full_help())
+    if o.metavar:
+        kw["metavar"] = o.metavar
+    if o.append:
+        kw["action"] = "append"
+    else:
+        kw["type"] = o.type
+    if o.choices:
+        kw["choices"] = list(o.choices)
+    return kw
 
 
 def add_to_argparse(ap, command: str) -> None:
@@ -127,16 +134,7 @@ def add_to_argparse(ap, command: str) -> None:
     for o in OPTIONS:
         if command not in o.commands:
             continue
-        kw = dict(dest=o.dest, default=o.env_default(), help=o.full_help())
-        if o.metavar:
-            kw["metavar"] = o.metavar
-        if o.append:
-            kw["action"] = "append"
-        else:
-            kw["type"] = o.type
-        if o.choices:
-            kw["choices"] = list(o.choices)
-        ap.add_argument(o.cli_flag or o.flag, **kw)
+        ap.add_argument(o.cli_flag or o.flag, **_argparse_kwargs(o))
 
 
 def value(source, dest: str):

@@ -371,13 +371,6 @@ def _small_int_matrix(shape):
 
 
 @st.composite
-def point_symmetric_kernel(draw, shape):
-    """k == rot180(k): average-free construction k = m + rot180(m) (integers)."""
-    m = draw(_small_int_matrix(shape))
-    return m + m[::-1, ::-1]
-
-
-@st.composite
 def transpose_only_symmetric_kernel(draw, shape):
     """k == k.T but k != rot180(k) (square kernels)."""
     n = shape[0]

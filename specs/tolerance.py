@@ -258,11 +258,6 @@ def exactness(arrays, s_max: float, acc: Accumulation) -> bool:
     return s_max <= min(HUGE[acc.acc], HUGE[acc.out])
 
 
-def exact_regime(arrays, s_max: float, acc: Accumulation) -> bool:
-    """Alias of :func:`exactness` (the name older code and claims use)."""
-    return exactness(arrays, s_max, acc)
-
-
 def round_to(y, fmt: str):
     """Round float64 values to ``fmt`` correctly (round to nearest even), returned as float64.
 
