@@ -72,13 +72,10 @@ import numpy as np
 
 from . import forms
 from .check import ContractViolation
+from .ops import (CONTRACT, CONV_OPS, FAMILY, INPUT_GRAD_OPS, LABELS, RANKS, SHAPE_ARGS,  # noqa: F401
+                  SIGNAL_OPS, TRANSPOSE_OPS, WEIGHT_GRAD_OPS, family_op, op_kind, op_rank)
 from .problem import signal_out_shape
 
-CONTRACT = ("conv2d", "convolve2d", "correlate2d", "conv_transpose2d", "conv2d_input", "conv2d_weight", "conv1d",
-            "conv3d")
-#: the ops of the conv family beyond the forward conv2d (issue 10); their cases carry a
-#: :class:`specs.problem.TransposeProblem`
-FAMILY = ("conv_transpose2d", "conv2d_input", "conv2d_weight")
 DEFAULT_TIMEOUT = 60.0
 
 
@@ -100,39 +97,37 @@ class Nondeterministic(Abort):
     """The same inputs gave different results (or a failure that did not repeat on a rerun)."""
 
 
+def _check_rank(op, case):
+    r = op_rank(op)
+    if case.problem.rank != r:
+        raise ValueError(f"{op} called on the {case.problem.rank}-D problem {case.problem}")
+
+
 def expected_result(op: str, case):
-    """(shape, dtype) the contract requires for ``op`` on ``case``."""
-    if op == "conv2d":
-        return case.problem.y_shape, np.asarray(case.x).dtype
-    if op in FAMILY:
-        return _family_expected(op, case)
-    a, k = np.asarray(case.a), np.asarray(case.k)
-    return signal_out_shape(a.shape, k.shape, case.problem.mode), np.result_type(a, k)
+    """(shape, dtype) the contract requires for ``op`` on ``case``: conv and transposed conv (N, O, out...)
+    and the input gradient (the input shape) in the dtype of x (grad_out); the weight gradient the weight
+    shape in the dtype of grad_out; a signal op scipy's shape in result_type(a, k)."""
+    kind = op_kind(op)
+    if kind == "signal":
+        a, k = np.asarray(case.a), np.asarray(case.k)
+        return signal_out_shape(a.shape, k.shape, case.problem.mode), np.result_type(a, k)
+    _check_rank(op, case)
+    p = case.problem
+    return (p.w_shape if kind == "weight" else p.y_shape), np.asarray(case.x).dtype
 
 
 def _args(op: str, case):
+    """The call of ``op`` on a case.  A conv case has x, w, b; a family case (TransposeProblem) has x = the
+    transposed conv's input, which is grad_out of the conv it transposes, w, b, and xf = that conv's input
+    (for the weight gradient)."""
+    kind = op_kind(op)
+    if kind == "signal":
+        return (case.a, case.k), {"mode": case.problem.mode}
+    _check_rank(op, case)
     p = case.problem
-    if op == "conv2d":
+    if kind in ("conv", "transpose"):
         return (case.x, case.w, case.b), p.kwargs()
-    if op in FAMILY:
-        return _family_args(op, case)
-    return (case.a, case.k), {"mode": p.mode}
-
-
-def _family_expected(op: str, case):
-    """conv_transpose2d and conv2d_input: (N, O, H', W') in the dtype of x (grad_out); conv2d_weight: the
-    weight shape (C, O/G, kH, kW) in the dtype of grad_out."""
-    p = case.problem
-    return (p.w_shape if op == "conv2d_weight" else p.y_shape), np.asarray(case.x).dtype
-
-
-def _family_args(op: str, case):
-    """The call of a family op on a TransposeProblem case (arrays x = the transposed conv's input, which is
-    grad_out of the conv it transposes; w; b; xf = that conv's input, for the weight gradient)."""
-    p = case.problem
-    if op == "conv_transpose2d":
-        return (case.x, case.w, case.b), p.kwargs()
-    if op == "conv2d_input":
+    if kind == "input":
         return (tuple(p.y_shape), case.w, case.x), p.grad_kwargs()
     return (case.xf, tuple(p.w_shape), case.x), p.grad_kwargs()
 
@@ -414,7 +409,4 @@ def _checked_call(name, op, fn, case, args, kwargs, form, shape, dtype, desc, ti
 
 
 def _labels(op, n):
-    names = {"conv2d": ("x", "w", "b"), "conv_transpose2d": ("x", "w", "b"), "conv2d_input": ("w", "grad_out"),
-             "conv1d": ("x", "w", "b"), "conv3d": ("x", "w", "b"),
-             "conv2d_weight": ("x", "grad_out")}.get(op, ("a", "k"))
-    return names[:n]
+    return LABELS.get(op, ("a", "k"))[:n]

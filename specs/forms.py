@@ -40,7 +40,7 @@ from hypothesis import strategies as st
 ARG_FORMS = ("tuple", "int", "np", "list")          # the first one is the plain form
 LAYOUTS = ("C", "F", "step", "T", "neg", "big")     # the first one is the plain form
 ARG_KEYS = {"s": "stride", "p": "padding", "d": "dilation"}
-ARRAY_NAMES = {"conv2d": ("x", "w", "b"), "convolve2d": ("a", "k"), "correlate2d": ("a", "k")}
+from .ops import LABELS as ARRAY_NAMES  # each op's array arguments, in order
 GAP = 99          # what fills the parts of a larger buffer that lie outside the view
 
 
@@ -141,29 +141,29 @@ def call_forms():
 
 # -- building the arguments ------------------------------------------------------------------------
 
-def _pair(v):
-    if isinstance(v, (tuple, list)):
-        return int(v[0]), int(v[1])
-    return int(v), int(v)
-
-
 def arg_in_form(value, form: str):
-    """``value`` (an int or a pair) passed in argument form ``form``; anything else is left alone."""
+    """``value`` (an int, or a tuple of ints or of (before, after) pairs: one entry per spatial axis)
+    passed in argument form ``form``: ``int`` -- a plain int when every entry is the same int; ``np`` --
+    numpy integer scalars (one when all equal); ``list`` -- lists instead of tuples; ``tuple`` -- the
+    value as a tuple.  Anything else (a string, a bool) is left alone."""
     if isinstance(value, (bool, str)) or not isinstance(value, (int, np.integer, tuple, list)):
         return value
-    if isinstance(value, (tuple, list)) and len(value) != 2:     # conv1d's 1-tuples, conv3d's triples
-        return value
+    if isinstance(value, (int, np.integer)):
+        value = (int(value), int(value))          # a bare int: its 2-D pair (the contract's plain form)
     try:
-        a, b = _pair(value)
-    except (TypeError, ValueError, IndexError):
+        items = [tuple(int(t) for t in v) if isinstance(v, (tuple, list)) else int(v) for v in value]
+    except (TypeError, ValueError):
         return value
+    flat = all(isinstance(v, int) for v in items)
     if form == "int":
-        return a if a == b else (a, b)
+        return items[0] if flat and len(set(items)) == 1 else tuple(items)
     if form == "np":
-        return np.int64(a) if a == b else (np.int64(a), np.int64(b))
+        if flat:
+            return np.int64(items[0]) if len(set(items)) == 1 else tuple(np.int64(v) for v in items)
+        return tuple(tuple(np.int64(t) for t in v) if isinstance(v, tuple) else np.int64(v) for v in items)
     if form == "list":
-        return [a, b]
-    return a, b
+        return [list(v) if isinstance(v, tuple) else v for v in items]
+    return tuple(items)
 
 
 def _fill_gap(buf):

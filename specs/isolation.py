@@ -56,7 +56,7 @@ import numpy as np
 from . import protocol
 from .backends import Backend, Capabilities, ImplError
 from .check import ContractViolation
-from .contract import CONTRACT, Hang
+from .contract import CONTRACT, LABELS, SHAPE_ARGS, SIGNAL_OPS, Hang
 
 START_TIMEOUT = 120.0          # seconds a worker may take to load and say hello
 CLOSE_GRACE = 1.0              # seconds a worker gets to exit after 'bye' before it is killed
@@ -629,59 +629,39 @@ class IsolatedBackend(Backend):
 
 
 def _proxies(be: IsolatedBackend, ops) -> dict:
+    """One proxy per op: the op's arrays (contract.LABELS) travel as arrays, everything else -- the
+    parameters, and a gradient op's shape argument (contract.SHAPE_ARGS) -- as params."""
     def run(op, arrays, params):
         __tracebackhide__ = True
         arrays = [(n, np.asarray(a)) for n, a in arrays if a is not None]
         return be.worker.call(f"{be.name}.{op}", op, arrays, params, be.caps.timeout)
 
-    def conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
-        __tracebackhide__ = True
-        params = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
-        if padding_mode != "zeros":          # only when used, so servers without padding modes see no change
-            params["padding_mode"] = padding_mode
-        return run("conv2d", [("x", x), ("w", w), ("b", b)], params)
+    def make(op):
+        labels = LABELS[op]
+        shape = SHAPE_ARGS.get(op)
 
-    def convolve2d(a, k, mode="full"):
-        __tracebackhide__ = True
-        return run("convolve2d", [("a", a), ("k", k)], {"mode": mode})
+        def proxy(*args, **params):
+            __tracebackhide__ = True
+            args = list(args)
+            if shape is not None:
+                params = {shape[0]: args.pop(shape[1]), **params}
+            named = dict(zip(labels, args))
+            extra = args[len(labels):]
+            if extra:                          # a signal op's mode, passed positionally
+                if op not in SIGNAL_OPS or len(extra) > 1:
+                    raise TypeError(f"{op}() takes {len(labels)} positional array arguments, got {len(args)}")
+                params = {"mode": extra[0], **params}
+            for lab in labels:
+                if lab in params:
+                    named[lab] = params.pop(lab)
+            if params.get("padding_mode", None) == "zeros":   # only when used: servers without modes see no change
+                params.pop("padding_mode")
+            return run(op, [(lab, named.get(lab)) for lab in labels], params)
+        return proxy
 
-    def correlate2d(a, k, mode="full"):
-        __tracebackhide__ = True
-        return run("correlate2d", [("a", a), ("k", k)], {"mode": mode})
-
-    def conv_transpose2d(x, w, b=None, *, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-        __tracebackhide__ = True
-        return run("conv_transpose2d", [("x", x), ("w", w), ("b", b)],
-                   {"stride": stride, "padding": padding, "output_padding": output_padding, "groups": groups,
-                    "dilation": dilation})
-
-    def conv2d_input(input_shape, w, grad_out, *, stride=1, padding=0, dilation=1, groups=1):
-        __tracebackhide__ = True
-        return run("conv2d_input", [("w", w), ("grad_out", grad_out)],
-                   {"input_shape": input_shape, "stride": stride, "padding": padding, "dilation": dilation,
-                    "groups": groups})
-
-    def conv2d_weight(x, weight_shape, grad_out, *, stride=1, padding=0, dilation=1, groups=1):
-        __tracebackhide__ = True
-        return run("conv2d_weight", [("x", x), ("grad_out", grad_out)],
-                   {"weight_shape": weight_shape, "stride": stride, "padding": padding, "dilation": dilation,
-                    "groups": groups})
-
-    def conv1d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
-        __tracebackhide__ = True
-        return run("conv1d", [("x", x), ("w", w), ("b", b)],
-                   {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups})
-
-    def conv3d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
-        __tracebackhide__ = True
-        return run("conv3d", [("x", x), ("w", w), ("b", b)],
-                   {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups})
-
-    table = {"conv2d": conv2d, "convolve2d": convolve2d, "correlate2d": correlate2d, "conv1d": conv1d, "conv3d": conv3d,
-             "conv_transpose2d": conv_transpose2d, "conv2d_input": conv2d_input, "conv2d_weight": conv2d_weight}
     out = {}
     for op in ops:
-        fn = table[op]
+        fn = make(op)
         fn.enforces_timeout = True
         fn.__qualname__ = f"{be.name}.{op} (isolated)"
         out[op] = fn

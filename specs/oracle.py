@@ -24,7 +24,7 @@ def _cache(case) -> dict:
 
 
 def conv_exact(case):
-    """Exact conv2d of the case's data (float64; exact while partial sums < 2**53)."""
+    """Exact conv{1,2,3}d of the case's data (float64; exact while partial sums < 2**53)."""
     c = _cache(case)
     if "y" not in c:
         p = case.problem
@@ -147,7 +147,7 @@ def check_signal(be, op, case, y, a=None, k=None, mode=None, what=None):
                  sides={"a": a, "k": k, "observed": y, "expected": exp})
 
 
-# -- the conv family: transposed conv and the gradients of conv2d (issue 10) -------------------------
+# -- the conv family: transposed convs and the gradients of conv{1,2,3}d (issue 10) -------------------------
 
 def _absf(a):
     return None if a is None else np.abs(np.asarray(a, dtype=np.float64))
@@ -155,27 +155,29 @@ def _absf(a):
 
 def family_exact(op: str, case):
     """(exact result, S = the same op on |data|, K = terms per element, factor arrays) for a family op
-    on a :class:`specs.problem.TransposeProblem` case, from the float64 definitions of
-    :mod:`specs.reference` (exact while partial sums stay below 2**53)."""
+    (conv_transpose{r}d, conv{r}d_input, conv{r}d_weight) on a :class:`specs.problem.TransposeProblem`
+    case, from the float64 definitions of :mod:`specs.reference` (exact while partial sums stay below
+    2**53)."""
+    from .ops import op_kind
     c = _cache(case)
-    key = ("family", op)
+    kind = op_kind(op)
+    key = ("family", kind)
     if key not in c:
         p = case.problem
-        if op == "conv_transpose2d":
-            y = ref.conv_transpose2d(case.x, case.w, case.b, **p.kwargs())
-            s = ref.conv_transpose2d(_absf(case.x), _absf(case.w), _absf(case.b), **p.kwargs())
+        if kind == "transpose":
+            y = ref.conv_transpose(case.x, case.w, case.b, **p.kwargs())
+            s = ref.conv_transpose(_absf(case.x), _absf(case.w), _absf(case.b), **p.kwargs())
             c[key] = (y, s, p.k_terms, [case.x, case.w, case.b])
-        elif op == "conv2d_input":
-            y = ref.conv2d_input(p.y_shape, case.w, case.x, **p.grad_kwargs())
-            s = ref.conv2d_input(p.y_shape, _absf(case.w), _absf(case.x), **p.grad_kwargs())
+        elif kind == "input":
+            y = ref.conv_input(p.y_shape, case.w, case.x, **p.grad_kwargs())
+            s = ref.conv_input(p.y_shape, _absf(case.w), _absf(case.x), **p.grad_kwargs())
             c[key] = (y, s, p.k_terms - (1 if p.bias else 0), [case.x, case.w])
-        elif op == "conv2d_weight":
-            y = ref.conv2d_weight(case.xf, p.w_shape, case.x, **p.grad_kwargs())
-            s = ref.conv2d_weight(_absf(case.xf), p.w_shape, _absf(case.x), **p.grad_kwargs())
+        elif kind == "weight":
+            y = ref.conv_weight(case.xf, p.w_shape, case.x, **p.grad_kwargs())
+            s = ref.conv_weight(_absf(case.xf), p.w_shape, _absf(case.x), **p.grad_kwargs())
             c[key] = (y, s, p.weight_terms, [case.xf, case.x])
         else:
-            raise ValueError(f"family_exact: unknown op {op!r}; expected one of conv_transpose2d, conv2d_input, "
-                             "conv2d_weight")
+            raise ValueError(f"family_exact: {op!r} is not a transposed conv or a gradient op")
     return c[key]
 
 

@@ -2,14 +2,19 @@
 
 Two kinds of problem exist:
 
-* :class:`Problem` -- a CNN conv layer (cross-correlation, NCHW)::
+* :class:`Problem` -- a CNN conv layer (cross-correlation) in 1, 2 or 3 spatial dimensions (NCW, NCHW,
+  NCDHW)::
 
-      y[n, o, i, j] = b[o] + sum_{c, u, v} x[n, g*C/G + c, i*sH + u*dH - pH, j*sW + v*dW - pW] * w[o, c, u, v]
+      y[n, o, i] = b[o] + sum_{c, u} x[n, g*C/G + c, i*s + u*d - p_lo] * w[o, c, u]
 
-  with ``g = o // (O/G)``, ``c < C/G`` and zero fill outside the input.  Its descriptor looks like
-  ``n2c4h7w9_o6k3x2_s2x1_p1x0_d1x2_g2_bias_f32_int`` (benchdnn style).  The trailing fields may be
-  left off when parsing (defaults: no bias, float64, int regime); ``str()`` always prints them all,
-  so ``Problem.parse(str(p)) == p``.
+  with multi-indices i (output position), u (kernel tap), ``g = o // (O/G)``, ``c < C/G``, the products
+  taken per axis, and zero fill outside the input.  Padding is a (before, after) pair per axis,
+  asymmetric allowed.  Its descriptor looks like ``n2c4h7w9_o6k3x2_s2x1_p1x0_d1x2_g2_bias_f32_int``
+  (benchdnn style; 2-D), ``n2c4w9_o6k3_s2_p1_d1_g2_…`` (1-D) or ``n2c4d5h7w9_o6k3x3x2_s1x1x2_p1x0x1_…``
+  (3-D).  A padding entry is ``a`` (a before and after) or ``a-b`` (a before, b after); a list field
+  with one entry applies to every axis.  The trailing fields may be left off when parsing (defaults:
+  stride 1, no padding, dilation 1, one group, no bias, float64, int regime); ``str()`` always prints
+  them all, so ``Problem.parse(str(p)) == p``.
 
 * :class:`SignalProblem` -- a pair of plain arrays for ``convolve2d``/``correlate2d`` style
   operations: ``a5x5_k3x3_valid_f64_int``.  1-D shapes print as ``a7_k3``.
@@ -20,8 +25,9 @@ else.
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
@@ -50,40 +56,133 @@ def dtype_name(dt) -> str:
     raise DescriptorError(f"dtype {dt} has no descriptor name")
 
 
-def _pair(v) -> tuple[int, int]:
+def _shape_str(s) -> str:
+    return "x".join(str(v) for v in s)
+
+
+#: spatial axis letters by rank (NCW, NCHW, NCDHW)
+AXES = {1: "w", 2: "hw", 3: "dhw"}
+#: legacy scalar names: prefix -> tuple field (``kh`` is kernel[h], ``ph`` pads[h], ``h`` spatial[h], ...)
+_LEGACY_FIELDS = {"": "spatial", "k": "kernel", "s": "stride", "p": "pads", "d": "dilation", "op": "out_pad"}
+_LEGACY_DEFAULT = {"spatial": 1, "kernel": 1, "stride": 1, "pads": 0, "dilation": 1, "out_pad": 0}
+
+
+def _legacy_name(name: str):
+    """('kernel', 'h') for 'kh', ('spatial', 'd') for 'd', ('dilation', 'h') for 'dh'; None if not legacy."""
+    if name in ("d", "h", "w"):
+        return "spatial", name
+    for prefix in ("op", "k", "s", "p", "d"):
+        if name.startswith(prefix) and name[len(prefix):] in ("d", "h", "w") and len(name) == len(prefix) + 1:
+            return _LEGACY_FIELDS[prefix], name[-1]
+    return None
+
+
+def _ints(v, rank: int, what: str) -> tuple:
+    """An int or a sequence of ``rank`` ints -> a tuple of ``rank`` ints."""
     if isinstance(v, (tuple, list)):
-        if len(v) != 2:
-            raise DescriptorError(f"expected an int or a pair, got {v!r}")
-        return int(v[0]), int(v[1])
-    return int(v), int(v)
+        if len(v) != rank:
+            raise DescriptorError(f"{what} has {len(v)} entries; expected {rank} (one per spatial axis)")
+        return tuple(int(t) for t in v)
+    return (int(v),) * rank
 
 
-@dataclass(frozen=True)
+def _pad_pairs(v, rank: int) -> tuple:
+    """Padding -> ((before, after), ...) per axis: an int, ``rank`` ints (symmetric) or ``rank`` pairs."""
+    if isinstance(v, (tuple, list)):
+        if len(v) != rank:
+            raise DescriptorError(f"padding has {len(v)} entries; expected {rank} (one per spatial axis)")
+        out = []
+        for t in v:
+            if isinstance(t, (tuple, list)):
+                if len(t) != 2:
+                    raise DescriptorError(f"a padding pair must be (before, after), not {t!r}")
+                out.append((int(t[0]), int(t[1])))
+            else:
+                out.append((int(t), int(t)))
+        return tuple(out)
+    return ((int(v), int(v)),) * rank
+
+
+@dataclass(frozen=True, init=False)
 class Problem:
-    """A conv2d layer problem.  All fields are plain ints/strings so the value hashes and prints."""
+    """A conv layer problem in ``rank`` = 1, 2 or 3 spatial dimensions.  Spatial fields are tuples in
+    (D, H, W) order; ``pads`` holds a (before, after) pair per axis.
 
-    n: int = 1
-    c: int = 1
-    h: int = 1
-    w: int = 1
-    o: int = 1
-    kh: int = 1
-    kw: int = 1
-    sh: int = 1
-    sw: int = 1
-    ph: int = 0
-    pw: int = 0
-    dh: int = 1
-    dw: int = 1
-    g: int = 1
-    bias: bool = False
-    dtype: str = "f64"
-    regime: str = "int"
+    Constructed either with the tuples (``spatial=(5, 7, 9), kernel=(3, 3, 2), pads=((1, 1), ...)``)
+    or with the 2-D (and 3-D) scalar names of earlier versions: ``h, w, kh, kw, sh, sw, ph, pw, dh, dw``
+    (plus ``d, kd, sd, pd, dd`` for a 3-D problem).  The same names read back as properties: the last
+    two axes (a 1-D problem reads as height 1, i.e. conv1d is conv2d with H = 1); ``ph``/``pw`` raise
+    for an asymmetric padding (use :attr:`pads`).
+    """
 
-    def __post_init__(self):
+    n: int
+    c: int
+    o: int
+    spatial: tuple
+    kernel: tuple
+    stride: tuple
+    pads: tuple
+    dilation: tuple
+    g: int
+    bias: bool
+    dtype: str
+    regime: str
+
+    def __init__(self, n=1, c=1, o=1, spatial=None, kernel=None, stride=None, pads=None, dilation=None, g=1,
+                 bias=False, dtype="f64", regime="int", **legacy):
+        self._init(n=n, c=c, o=o, spatial=spatial, kernel=kernel, stride=stride, pads=pads, dilation=dilation,
+                   g=g, bias=bias, dtype=dtype, regime=regime, legacy=legacy)
+
+    _TUPLES = ("spatial", "kernel", "stride", "pads", "dilation")
+
+    def _init(self, legacy, **fields_):
+        given = {k: fields_[k] for k in self._TUPLES + ("out_pad",) if fields_.get(k) is not None}
+        scalars = {}
+        for name, v in legacy.items():
+            ln = _legacy_name(name)
+            if ln is None or (ln[0] == "out_pad" and "out_pad" not in self._tuple_fields()):
+                raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {name!r}")
+            if v is not None:
+                scalars[name] = (ln, v)
+        rank = None
+        for k, v in given.items():
+            if isinstance(v, (tuple, list)):
+                rank = len(v)
+                break
+        if rank is None:
+            rank = 3 if any(ln[1] == "d" for ln, _ in scalars.values()) else 2
+        if rank not in AXES:
+            raise DescriptorError(f"a conv problem has 1, 2 or 3 spatial axes, not {rank}")
+        vals = {}
+        for k in self._tuple_fields():
+            if k in given:
+                vals[k] = _pad_pairs(given[k], rank) if k == "pads" else _ints(given[k], rank, k)
+            else:
+                d = _LEGACY_DEFAULT[k]
+                vals[k] = ((d, d),) * rank if k == "pads" else (d,) * rank
+        for name, ((k, axis), v) in scalars.items():
+            if k in given:
+                raise DescriptorError(f"give {k} as a tuple or {name} as a scalar, not both")
+            letters = AXES[rank]
+            if axis not in letters:
+                if (v, v) != ((_LEGACY_DEFAULT[k],) * 2):
+                    raise DescriptorError(f"{name}={v} on a {rank}-D problem (axes {letters})")
+                continue
+            i = letters.index(axis)
+            lst = list(vals[k])
+            lst[i] = (int(v), int(v)) if k == "pads" else int(v)
+            vals[k] = tuple(lst)
+        for k, v in {**fields_, **vals}.items():
+            if k in ("spatial", "kernel", "stride", "pads", "dilation", "out_pad") and k not in self._tuple_fields():
+                continue
+            object.__setattr__(self, k, v)
         errors = self.errors()
         if errors:
             raise DescriptorError(f"invalid problem {self._fmt()}: " + "; ".join(errors))
+
+    @classmethod
+    def _tuple_fields(cls) -> tuple:
+        return cls._TUPLES
 
     # -- validity -------------------------------------------------------------------------------
     def errors(self) -> list[str]:
@@ -91,15 +190,18 @@ class Problem:
         they are sound, whether the output is non-empty."""
         return self._field_errors() or self._shape_errors()
 
-    def _nonnegative(self) -> tuple[str, ...]:
-        return ("n",)
-
     def _field_errors(self) -> list[str]:
-        e = [f"{name} must be >= 0" for name in self._nonnegative() if getattr(self, name) < 0]
-        for name in ("c", "h", "w", "o", "kh", "kw", "sh", "sw", "dh", "dw", "g"):
+        e = []
+        if self.n < 0:
+            e.append("n must be >= 0")
+        for name in ("c", "o", "g"):
             if getattr(self, name) < 1:
                 e.append(f"{name} must be >= 1")
-        if self.ph < 0 or self.pw < 0:
+        for name, what in (("spatial", "spatial size"), ("kernel", "kernel"), ("stride", "stride"),
+                           ("dilation", "dilation")):
+            if min(getattr(self, name)) < 1:
+                e.append(f"{what} must be >= 1 on every axis, not {getattr(self, name)}")
+        if min(min(p) for p in self.pads) < 0:
             e.append("padding must be >= 0")
         if self.g >= 1 and (self.c % self.g or self.o % self.g):
             e.append(f"groups={self.g} must divide c={self.c} and o={self.o}")
@@ -110,16 +212,71 @@ class Problem:
         return e
 
     def _shape_errors(self) -> list[str]:
-        ho, wo = self.out_hw_raw()
-        if ho < 1 or wo < 1:
-            return [f"output would be {ho}x{wo}: the dilated kernel {self.ekh}x{self.ekw} exceeds the padded input "
-                    f"{self.h + 2 * self.ph}x{self.w + 2 * self.pw}"]
+        out = self.out_raw()
+        if min(out) < 1:
+            return [f"output would be {_shape_str(out)}: the dilated kernel {_shape_str(self.extent)} exceeds the "
+                    f"padded input {_shape_str(tuple(s + lo + hi for s, (lo, hi) in zip(self.spatial, self.pads)))}"]
         return []
 
-    # -- derived quantities ---------------------------------------------------------------------
+    # -- rank-generic quantities -------------------------------------------------------------------
+    @property
+    def rank(self) -> int:
+        return len(self.spatial)
+
+    @property
+    def extent(self) -> tuple:
+        """Extent of the dilated kernel per axis: d (k - 1) + 1."""
+        return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation))
+
+    @property
+    def symmetric(self) -> bool:
+        return all(lo == hi for lo, hi in self.pads)
+
+    def out_raw(self) -> tuple:
+        """Output size per axis: floor((L + p_before + p_after - d (k - 1) - 1) / s) + 1 (may be < 1)."""
+        return tuple((L + lo + hi - d * (k - 1) - 1) // s + 1
+                     for L, k, s, (lo, hi), d in zip(self.spatial, self.kernel, self.stride, self.pads, self.dilation))
+
+    def out_spatial(self) -> tuple:
+        return self.out_raw()
+
+    # -- 2-D names (the last two axes; a 1-D problem reads as height 1) -------------------------------
+    def _axis(self, field_: str, letter: str):
+        v = getattr(self, field_)
+        letters = AXES[self.rank]
+        if letter not in letters:
+            d = _LEGACY_DEFAULT[field_]
+            return d
+        return v[letters.index(letter)]
+
+    def _sym(self, letter: str) -> int:
+        if letter not in AXES[self.rank]:
+            return 0
+        lo, hi = self.pads[AXES[self.rank].index(letter)]
+        if lo != hi:
+            raise DescriptorError(f"{self}: the padding on axis {letter} is asymmetric ({lo} before, {hi} after); "
+                                  "read Problem.pads")
+        return lo
+
+    d = property(lambda self: self._axis("spatial", "d"), doc="depth (1 below rank 3)")
+    h = property(lambda self: self._axis("spatial", "h"), doc="height (1 for a 1-D problem)")
+    w = property(lambda self: self._axis("spatial", "w"), doc="width")
+    kd = property(lambda self: self._axis("kernel", "d"))
+    kh = property(lambda self: self._axis("kernel", "h"))
+    kw = property(lambda self: self._axis("kernel", "w"))
+    sd = property(lambda self: self._axis("stride", "d"))
+    sh = property(lambda self: self._axis("stride", "h"))
+    sw = property(lambda self: self._axis("stride", "w"))
+    dd = property(lambda self: self._axis("dilation", "d"))
+    dh = property(lambda self: self._axis("dilation", "h"))
+    dw = property(lambda self: self._axis("dilation", "w"))
+    pd = property(lambda self: self._sym("d"))
+    ph = property(lambda self: self._sym("h"))
+    pw = property(lambda self: self._sym("w"))
+
     @property
     def ekh(self) -> int:
-        """Extent of the dilated kernel: dH*(kH-1)+1."""
+        """Extent of the dilated kernel along H: dH*(kH-1)+1."""
         return self.dh * (self.kh - 1) + 1
 
     @property
@@ -127,34 +284,33 @@ class Problem:
         return self.dw * (self.kw - 1) + 1
 
     def out_hw_raw(self) -> tuple[int, int]:
-        """H_out = floor((H + 2 pH - dH (kH - 1) - 1) / sH) + 1, likewise W_out (may be < 1)."""
-        ho = (self.h + 2 * self.ph - self.dh * (self.kh - 1) - 1) // self.sh + 1
-        wo = (self.w + 2 * self.pw - self.dw * (self.kw - 1) - 1) // self.sw + 1
-        return ho, wo
+        """(H_out, W_out): the last two output extents (H_out = 1 for a 1-D problem)."""
+        out = self.out_raw()
+        return (1, out[0]) if self.rank == 1 else out[-2:]
 
     def out_hw(self) -> tuple[int, int]:
         return self.out_hw_raw()
 
     @property
-    def x_shape(self) -> tuple[int, int, int, int]:
-        return (self.n, self.c, self.h, self.w)
+    def x_shape(self) -> tuple:
+        return (self.n, self.c, *self.spatial)
 
     @property
-    def w_shape(self) -> tuple[int, int, int, int]:
-        return (self.o, self.c // self.g, self.kh, self.kw)
+    def w_shape(self) -> tuple:
+        return (self.o, self.c // self.g, *self.kernel)
 
     @property
     def b_shape(self) -> tuple[int] | None:
         return (self.o,) if self.bias else None
 
     @property
-    def y_shape(self) -> tuple[int, int, int, int]:
-        return (self.n, self.o, *self.out_hw())
+    def y_shape(self) -> tuple:
+        return (self.n, self.o, *self.out_spatial())
 
     @property
     def k_terms(self) -> int:
-        """K: products summed per output element (C/G * kH * kW), +1 for the bias."""
-        return (self.c // self.g) * self.kh * self.kw + (1 if self.bias else 0)
+        """K: products summed per output element (C/G * prod(k)), +1 for the bias."""
+        return (self.c // self.g) * math.prod(self.kernel) + (1 if self.bias else 0)
 
     @property
     def np_dtype(self):
@@ -166,36 +322,47 @@ class Problem:
 
     def size(self) -> int:
         """Number of multiply-adds of a direct evaluation (a cost measure for budgets)."""
-        ho, wo = self.out_hw()
-        return self.n * self.o * ho * wo * self.k_terms
+        return self.n * self.o * math.prod(self.out_spatial()) * self.k_terms
+
+    def padding_arg(self):
+        """The contract's ``padding``: a tuple of ints when symmetric, else a tuple of (before, after) pairs."""
+        return tuple(lo for lo, _ in self.pads) if self.symmetric else tuple(self.pads)
 
     def kwargs(self) -> dict:
-        """Keyword arguments of the contract's ``conv2d`` for this problem."""
-        return dict(stride=(self.sh, self.sw), padding=(self.ph, self.pw),
-                    dilation=(self.dh, self.dw), groups=self.g)
+        """Keyword arguments of the contract's ``conv{rank}d`` for this problem."""
+        return dict(stride=self.stride, padding=self.padding_arg(), dilation=self.dilation, groups=self.g)
+
+    @property
+    def op(self) -> str:
+        """The contract op of this problem: conv1d, conv2d or conv3d."""
+        return f"conv{self.rank}d"
 
     def labels(self) -> list[str]:
         """Input classes, for hypothesis.event() coverage statistics."""
         lab = [f"regime={self.regime}", f"dtype={self.dtype}"]
+        if self.rank != 2:
+            lab.append(f"rank={self.rank}")
         if self.depthwise:
             lab.append("groups=depthwise")
         elif self.g > 1:
             lab.append("groups=grouped")
-        if self.kh != self.kw or self.h != self.w:
+        if len(set(self.kernel)) > 1 or len(set(self.spatial)) > 1:
             lab.append("non-square")
-        if max(self.sh, self.sw) > 1:
+        if max(self.stride) > 1:
             lab.append("strided")
-        if max(self.sh, self.sw) > max(self.kh, self.kw):
+        if max(self.stride) > max(self.kernel):
             lab.append("stride>kernel")
-        if max(self.dh, self.dw) > 1:
+        if max(self.dilation) > 1:
             lab.append("dilated")
-        if self.ph or self.pw:
+        if any(lo or hi for lo, hi in self.pads):
             lab.append("padded")
-        if self.ph >= self.kh or self.pw >= self.kw:
+        if not self.symmetric:
+            lab.append("asymmetric-padding")
+        if any(max(p) >= k for p, k in zip(self.pads, self.kernel)):
             lab.append("padding>=kernel")
-        if self.ekh > self.h or self.ekw > self.w:
+        if any(e > L for e, L in zip(self.extent, self.spatial)):
             lab.append("kernel>input")
-        if self.kh == self.kw == 1:
+        if max(self.kernel) == 1:
             lab.append("1x1")
         if self.n > 1:
             lab.append("batch>1")
@@ -206,39 +373,121 @@ class Problem:
         return lab
 
     # -- descriptor -----------------------------------------------------------------------------
+    _PREFIX = ""
+
+    def _fmt_extra(self) -> str:
+        return ""
+
     def _fmt(self) -> str:
-        return (f"n{self.n}c{self.c}h{self.h}w{self.w}_o{self.o}k{self.kh}x{self.kw}"
-                f"_s{self.sh}x{self.sw}_p{self.ph}x{self.pw}_d{self.dh}x{self.dw}_g{self.g}"
-                f"_{'bias' if self.bias else 'nobias'}_{self.dtype}_{self.regime}")
+        try:
+            shape = "".join(f"{a}{v}" for a, v in zip(AXES[len(self.spatial)], self.spatial))
+            pads = "x".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in self.pads)
+            return (f"{self._PREFIX}n{self.n}c{self.c}{shape}_o{self.o}k{_shape_str(self.kernel)}"
+                    f"_s{_shape_str(self.stride)}_p{pads}{self._fmt_extra()}_d{_shape_str(self.dilation)}_g{self.g}"
+                    f"_{'bias' if self.bias else 'nobias'}_{self.dtype}_{self.regime}")
+        except Exception:       # an invalid problem (wrong-length fields) still gets a readable message
+            return repr(self.__dict__)
 
     def __str__(self) -> str:
         return self._fmt()
 
-    _RE = re.compile(
-        r"^n(\d+)c(\d+)h(\d+)w(\d+)_o(\d+)k(\d+)(?:x(\d+))?"
-        r"(?:_s(\d+)(?:x(\d+))?)?(?:_p(\d+)(?:x(\d+))?)?(?:_d(\d+)(?:x(\d+))?)?(?:_g(\d+))?"
-        r"(?:_(bias|nobias))?(?:_(f16|bf16|f32|f64|i8|i16|i32|i64|c128))?(?:_(int|dya|flt))?$")
+    _LIST = r"(\d+(?:x\d+){0,2})"
+    _PADS = r"(\d+(?:-\d+)?(?:x\d+(?:-\d+)?){0,2})"
+    _EXTRA_RE = ""
+    _EXAMPLE = "n2c4h7w9_o6k3x2_s2x1_p1x0_d1x2_g2 (2-D), n2c4w9_o6k3_s2_p1-2 (1-D), n1c2d4h5w6_o3k3x3x2 (3-D)"
+
+    @classmethod
+    def _regex(cls):
+        return re.compile(
+            rf"^{cls._PREFIX}n(\d+)c(\d+)(?:d(\d+))?(?:h(\d+))?w(\d+)_o(\d+)k{cls._LIST}"
+            rf"(?:_s{cls._LIST})?(?:_p{cls._PADS})?{cls._EXTRA_RE}(?:_d{cls._LIST})?(?:_g(\d+))?"
+            r"(?:_(bias|nobias))?(?:_(f16|bf16|f32|f64|i8|i16|i32|i64|c128))?(?:_(int|dya|flt))?$")
 
     @classmethod
     def parse(cls, text: str) -> "Problem":
-        m = cls._RE.match(text.strip())
+        m = cls._regex().match(text.strip())
         if not m:
-            raise DescriptorError(
-                f"cannot parse conv problem {text!r}; expected e.g. n2c4h7w9_o6k3x2_s2x1_p1x0_d1x2_g2"
-                "[_bias|_nobias][_f32][_int|_dya|_flt]")
-        n, c, h, w, o, kh, kw, sh, sw, ph, pw, dh, dw, g, bias, dt, reg = m.groups()
+            raise DescriptorError(f"cannot parse {cls._KIND} problem {text!r}; expected e.g. {cls._EXAMPLE}"
+                                  "[_g<groups>][_bias|_nobias][_f32][_int|_dya|_flt]")
+        groups = list(m.groups())
+        n, c, d, h, w, o, k, s, p = groups[:9]
+        extra = groups[9:9 + cls._EXTRA_GROUPS]
+        dil, g, bias, dt, reg = groups[9 + cls._EXTRA_GROUPS:]
+        if d is not None and h is None:
+            raise DescriptorError(f"{text!r}: a depth needs a height (n..c..d..h..w..)")
+        spatial = tuple(int(v) for v in (d, h, w) if v is not None)
+        rank = len(spatial)
 
-        def i(v, default):
-            return default if v is None else int(v)
+        def lst(v, default, what):
+            if v is None:
+                return (default,) * rank
+            vals = tuple(int(t) for t in v.split("x"))
+            if len(vals) == 1:
+                return vals * rank
+            if len(vals) != rank:
+                raise DescriptorError(f"{text!r}: {what} has {len(vals)} entries for {rank} spatial axes")
+            return vals
 
-        kh_ = int(kh)
-        sh_, ph_, dh_ = i(sh, 1), i(ph, 0), i(dh, 1)
-        return cls(n=int(n), c=int(c), h=int(h), w=int(w), o=int(o), kh=kh_, kw=i(kw, kh_),
-                   sh=sh_, sw=i(sw, sh_), ph=ph_, pw=i(pw, ph_), dh=dh_, dw=i(dw, dh_), g=i(g, 1),
-                   bias=(bias == "bias"), dtype=dt or "f64", regime=reg or "int")
+        if p is None:
+            pads = ((0, 0),) * rank
+        else:
+            items = [tuple(int(t) for t in e.split("-")) for e in p.split("x")]
+            items = [(e[0], e[0]) if len(e) == 1 else e for e in items]
+            if len(items) == 1:
+                items = items * rank
+            if len(items) != rank:
+                raise DescriptorError(f"{text!r}: padding has {len(items)} entries for {rank} spatial axes")
+            pads = tuple(items)
+        kw = cls._parse_extra(extra, lst)
+        return cls(n=int(n), c=int(c), o=int(o), spatial=spatial, kernel=lst(k, 1, "kernel"),
+                   stride=lst(s, 1, "stride"), pads=pads, dilation=lst(dil, 1, "dilation"),
+                   g=1 if g is None else int(g), bias=(bias == "bias"), dtype=dt or "f64", regime=reg or "int", **kw)
+
+    _KIND = "conv"
+    _EXTRA_GROUPS = 0
+
+    @classmethod
+    def _parse_extra(cls, extra, lst) -> dict:
+        return {}
 
     def with_(self, **kw) -> "Problem":
-        return replace(self, **kw)
+        """A copy with fields replaced; the scalar names (h, kw, ph, ...) replace one axis of a tuple."""
+        vals = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name, v in kw.items():
+            ln = _legacy_name(name)
+            if name in vals:
+                vals[name] = v
+                continue
+            if ln is None or ln[0] not in vals:
+                raise TypeError(f"with_: unknown field {name!r}")
+            k, axis = ln
+            letters = AXES[self.rank]
+            if axis not in letters:
+                if v != _LEGACY_DEFAULT[k]:
+                    raise DescriptorError(f"{name}={v} on a {self.rank}-D problem (axes {letters})")
+                continue
+            lst = list(vals[k])
+            lst[letters.index(axis)] = (int(v), int(v)) if k == "pads" else int(v)
+            vals[k] = tuple(lst)
+        return type(self)(**vals)
+
+    def with_rank(self, rank: int) -> "Problem":
+        """The same problem with spatial axes dropped from the front or added there with size 1 (kernel 1,
+        stride 1, padding 0, dilation 1): conv1d is conv2d with H = 1, conv2d conv3d with D = 1."""
+        have = self.rank
+        vals = {f.name: getattr(self, f.name) for f in fields(self)}
+        for k in self._tuple_fields():
+            v = vals[k]
+            if rank < have:
+                dropped = v[:have - rank]
+                unit = ((0, 0) if k in ("pads",) else 0 if k == "out_pad" else 1)
+                if any(t != unit for t in dropped):
+                    raise DescriptorError(f"{self}: cannot drop axes with {k} {dropped}")
+                vals[k] = v[have - rank:]
+            else:
+                unit = ((0, 0) if k == "pads" else 0 if k == "out_pad" else 1)
+                vals[k] = (unit,) * (rank - have) + tuple(v)
+        return type(self)(**vals)
 
 
 def signal_out_shape(a_shape, k_shape, mode: str) -> tuple[int, ...]:
@@ -258,10 +507,6 @@ def signal_out_shape(a_shape, k_shape, mode: str) -> tuple[int, ...]:
             return tuple(abs(m - p) + 1 for m, p in zip(a_shape, k_shape))
         raise ValueError("For 'valid' mode, one must be at least as large as the other in every dimension")
     raise DescriptorError(f"unknown mode {mode!r}; expected one of {MODES}")
-
-
-def _shape_str(s) -> str:
-    return "x".join(str(v) for v in s)
 
 
 @dataclass(frozen=True)
@@ -321,144 +566,145 @@ class SignalProblem:
         return replace(self, **kw)
 
 
-def parse_any(text: str) -> Problem | SignalProblem:
-    """Parse either kind of descriptor (a conv problem starts with ``n``, a signal problem with ``a``)."""
-    text = text.strip()
-    if text.startswith("n"):
-        return Problem.parse(text)
-    if text.startswith("a"):
-        return SignalProblem.parse(text)
-    raise DescriptorError(f"cannot parse descriptor {text!r}: neither a conv problem (n...) nor a signal problem (a...)")
 
 
-# -- the transposed conv (and the backward pass of conv2d) ------------------------------------------
+# -- the transposed conv (and the backward pass of conv) ----------------------------------------------
 
 def transpose_out(size: int, k: int, s: int, p: int, op: int, d: int) -> int:
     """Output extent of a transposed conv: (size - 1) s - 2 p + d (k - 1) + op + 1 (torch's formula)."""
     return (size - 1) * s - 2 * p + d * (k - 1) + op + 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class TransposeProblem(Problem):
-    """A conv_transpose2d problem (torch semantics, NCHW), the adjoint of a conv2d::
+    """A conv_transpose{1,2,3}d problem (torch semantics, NC + spatial), the adjoint of a conv::
 
-        y[n, g*O/G + o, i*sH + u*dH - pH, j*sW + v*dW - pW] += x[n, g*C/G + c, i, j] * w[g*C/G + c, o, u, v]
+        y[n, g*O/G + o, i*s + u*d - p] += x[n, g*C/G + c, i] * w[g*C/G + c, o, u]
 
-    summed over every (c, i, j, u, v) whose target lies inside the output; then + b.  x: (N, C, H, W)
-    with C the *input* channels, w: (C, O/G, kH, kW) (torch's layout), b: (O,), and the output is
-    (N, O, H', W') with H' = (H - 1) sH - 2 pH + dH (kH - 1) + opH + 1 (:func:`transpose_out`).
-    output_padding (opH, opW) must lie below max(stride, dilation) per axis (torch's rule).
+    (multi-indices, per axis) summed over every (c, i, u) whose target lies inside the output; then + b.
+    x: (N, C, L...) with C the *input* channels, w: (C, O/G, k...) (torch's layout), b: (O,), and the
+    output is (N, O, L'...) with L' = (L - 1) s - 2 p + d (k - 1) + op + 1 (:func:`transpose_out`).
+    output_padding ``out_pad`` must lie below max(stride, dilation) per axis (torch's rule); the padding is
+    symmetric (torch's transposed convs take one value per axis).
 
-    The same value describes the backward pass of the conv2d it transposes (:meth:`forward`): its
-    input gradient is this transposed conv of grad_out = x (``conv2d_input``), and its weight gradient
-    correlates the forward input (N, O, H', W') with grad_out (``conv2d_weight``).
+    The same value describes the backward pass of the conv it transposes (:meth:`forward`): its input
+    gradient is this transposed conv of grad_out = x (``conv{r}d_input``), and its weight gradient
+    correlates the forward input (N, O, L'...) with grad_out (``conv{r}d_weight``).
 
-    Descriptor: ``t`` + the conv grammar with an ``_op<h>x<w>`` field after the padding:
+    Descriptor: ``t`` + the conv grammar with an ``_op`` field after the padding:
     ``tn2c4h3w3_o6k3x2_s2x1_p1x0_op1x0_d1x2_g2_bias_f32_int``; ``parse(str(p)) == p``.
     """
 
-    oph: int = 0
-    opw: int = 0
+    out_pad: tuple
 
-    def _nonnegative(self) -> tuple[str, ...]:
-        return ("n", "oph", "opw")
+    def __init__(self, n=1, c=1, o=1, spatial=None, kernel=None, stride=None, pads=None, dilation=None, g=1,
+                 bias=False, dtype="f64", regime="int", out_pad=None, **legacy):
+        self._init(n=n, c=c, o=o, spatial=spatial, kernel=kernel, stride=stride, pads=pads, dilation=dilation,
+                   g=g, bias=bias, dtype=dtype, regime=regime, out_pad=out_pad, legacy=legacy)
+
+    @classmethod
+    def _tuple_fields(cls) -> tuple:
+        return cls._TUPLES + ("out_pad",)
+
+    _PREFIX = "t"
+    _KIND = "transposed-conv"
+    _EXTRA_RE = r"(?:_op(\d+(?:x\d+){0,2}))?"
+    _EXTRA_GROUPS = 1
+    _EXAMPLE = "tn2c4h3w3_o6k3x2_s2x1_p1x0_op1x0_d1x2_g2"
+
+    @classmethod
+    def _parse_extra(cls, extra, lst) -> dict:
+        return {"out_pad": lst(extra[0], 0, "output_padding")}
+
+    def _fmt_extra(self) -> str:
+        return f"_op{_shape_str(self.out_pad)}"
+
+    def _field_errors(self) -> list[str]:
+        e = super()._field_errors()
+        if min(self.out_pad) < 0:
+            e.append("output_padding must be >= 0")
+        if not self.symmetric:
+            e.append(f"a transposed conv takes one padding per axis, not (before, after) pairs {self.pads}")
+        return e
 
     def _shape_errors(self) -> list[str]:
         e = []
-        if self.oph >= max(self.sh, self.dh) or self.opw >= max(self.sw, self.dw):
-            e.append(f"output_padding {self.oph}x{self.opw} must be smaller than the stride or the dilation "
-                     f"({self.sh}x{self.sw} / {self.dh}x{self.dw}) per axis")
-        ho, wo = self.out_hw_raw()
-        if ho < 1 or wo < 1:
-            e.append(f"output would be {ho}x{wo}: the padding {self.ph}x{self.pw} crops away the whole result")
+        if any(op >= max(s, d) for op, s, d in zip(self.out_pad, self.stride, self.dilation)):
+            e.append(f"output_padding {_shape_str(self.out_pad)} must be smaller than the stride or the dilation "
+                     f"({_shape_str(self.stride)} / {_shape_str(self.dilation)}) per axis")
+        out = self.out_raw()
+        if min(out) < 1:
+            e.append(f"output would be {_shape_str(out)}: the padding {_shape_str([p for p, _ in self.pads])} crops "
+                     "away the whole result")
         return e
 
-    def out_hw_raw(self) -> tuple[int, int]:
-        """H' = (H - 1) sH - 2 pH + dH (kH - 1) + opH + 1, likewise W'."""
-        return (transpose_out(self.h, self.kh, self.sh, self.ph, self.oph, self.dh),
-                transpose_out(self.w, self.kw, self.sw, self.pw, self.opw, self.dw))
+    def out_raw(self) -> tuple:
+        """L' = (L - 1) s - 2 p + d (k - 1) + op + 1 per axis."""
+        return tuple(transpose_out(L, k, s, p, op, d) for L, k, s, (p, _), op, d
+                     in zip(self.spatial, self.kernel, self.stride, self.pads, self.out_pad, self.dilation))
+
+    oph = property(lambda self: self._axis("out_pad", "h"))
+    opw = property(lambda self: self._axis("out_pad", "w"))
+    opd = property(lambda self: self._axis("out_pad", "d"))
 
     @property
-    def w_shape(self) -> tuple[int, int, int, int]:
-        return (self.c, self.o // self.g, self.kh, self.kw)
+    def w_shape(self) -> tuple:
+        return (self.c, self.o // self.g, *self.kernel)
 
     @property
     def k_terms(self) -> int:
-        """An upper bound on the terms per output element: C/G * kH * kW (+1 for the bias)."""
-        return (self.c // self.g) * self.kh * self.kw + (1 if self.bias else 0)
+        """An upper bound on the terms per output element: C/G * prod(k) (+1 for the bias)."""
+        return (self.c // self.g) * math.prod(self.kernel) + (1 if self.bias else 0)
 
     @property
     def gradient_ok(self) -> bool:
-        """Whether this is the input gradient of a conv2d (output_padding below the stride: the forward
-        conv of the output extent gives back H x W); torch.nn.grad needs it."""
-        return self.oph < self.sh and self.opw < self.sw
+        """Whether this is the input gradient of a conv (output_padding below the stride: the forward conv
+        of the output extent gives back the input size); torch.nn.grad needs it."""
+        return all(op < s for op, s in zip(self.out_pad, self.stride))
 
     def forward(self) -> Problem:
-        """The conv2d this transposes: input (N, O, H', W'), weight (C, O/G, kH, kW), output (N, C, H, W)
-        (when :attr:`gradient_ok`)."""
-        ho, wo = self.out_hw()
-        return Problem(n=self.n, c=self.o, h=ho, w=wo, o=self.c, kh=self.kh, kw=self.kw, sh=self.sh, sw=self.sw,
-                       ph=self.ph, pw=self.pw, dh=self.dh, dw=self.dw, g=self.g, bias=False, dtype=self.dtype,
-                       regime=self.regime)
+        """The conv this transposes: input (N, O, L'...), weight (C, O/G, k...), output (N, C, L...) (when
+        :attr:`gradient_ok`)."""
+        return Problem(n=self.n, c=self.o, o=self.c, spatial=self.out_spatial(), kernel=self.kernel,
+                       stride=self.stride, pads=self.pads, dilation=self.dilation, g=self.g, bias=False,
+                       dtype=self.dtype, regime=self.regime)
 
     @property
     def weight_terms(self) -> int:
-        """Terms per element of the weight gradient: N * H * W (every grad_out element meets each tap once)."""
-        return self.n * self.h * self.w
+        """Terms per element of the weight gradient: N * prod(L) (every grad_out element meets each tap once)."""
+        return self.n * math.prod(self.spatial)
+
+    @property
+    def op(self) -> str:
+        return f"conv_transpose{self.rank}d"
 
     def kwargs(self) -> dict:
-        """Keyword arguments of the contract's ``conv_transpose2d`` for this problem."""
-        return dict(stride=(self.sh, self.sw), padding=(self.ph, self.pw), output_padding=(self.oph, self.opw),
-                    groups=self.g, dilation=(self.dh, self.dw))
+        """Keyword arguments of the contract's ``conv_transpose{rank}d`` for this problem."""
+        return dict(stride=self.stride, padding=self.padding_arg(), output_padding=self.out_pad, groups=self.g,
+                    dilation=self.dilation)
 
     def grad_kwargs(self) -> dict:
-        """Keyword arguments of ``conv2d_input``/``conv2d_weight`` (the forward conv's)."""
-        return dict(stride=(self.sh, self.sw), padding=(self.ph, self.pw), dilation=(self.dh, self.dw),
-                    groups=self.g)
+        """Keyword arguments of ``conv{rank}d_input``/``conv{rank}d_weight`` (the forward conv's)."""
+        return dict(stride=self.stride, padding=self.padding_arg(), dilation=self.dilation, groups=self.g)
 
     def labels(self) -> list[str]:
         lab = super().labels()
-        if self.oph or self.opw:
+        if max(self.out_pad):
             lab.append("output_padding")
-        if self.oph >= self.sh or self.opw >= self.sw:
+        if any(op >= s for op, s in zip(self.out_pad, self.stride)):
             lab.append("output_padding>=stride")
         return lab
 
-    def _fmt(self) -> str:
-        return (f"tn{self.n}c{self.c}h{self.h}w{self.w}_o{self.o}k{self.kh}x{self.kw}"
-                f"_s{self.sh}x{self.sw}_p{self.ph}x{self.pw}_op{self.oph}x{self.opw}_d{self.dh}x{self.dw}_g{self.g}"
-                f"_{'bias' if self.bias else 'nobias'}_{self.dtype}_{self.regime}")
 
-    _RE = re.compile(
-        r"^tn(\d+)c(\d+)h(\d+)w(\d+)_o(\d+)k(\d+)(?:x(\d+))?"
-        r"(?:_s(\d+)(?:x(\d+))?)?(?:_p(\d+)(?:x(\d+))?)?(?:_op(\d+)(?:x(\d+))?)?(?:_d(\d+)(?:x(\d+))?)?(?:_g(\d+))?"
-        r"(?:_(bias|nobias))?(?:_(f16|bf16|f32|f64|i8|i16|i32|i64|c128))?(?:_(int|dya|flt))?$")
-
-    @classmethod
-    def parse(cls, text: str) -> "TransposeProblem":
-        m = cls._RE.match(text.strip())
-        if not m:
-            raise DescriptorError(
-                f"cannot parse transposed-conv problem {text!r}; expected e.g. tn2c4h3w3_o6k3x2_s2x1_p1x0_op1x0_d1x2_g2"
-                "[_bias|_nobias][_f32][_int|_dya|_flt]")
-        n, c, h, w, o, kh, kw, sh, sw, ph, pw, oph, opw, dh, dw, g, bias, dt, reg = m.groups()
-
-        def i(v, default):
-            return default if v is None else int(v)
-
-        kh_ = int(kh)
-        sh_, ph_, oph_, dh_ = i(sh, 1), i(ph, 0), i(oph, 0), i(dh, 1)
-        return cls(n=int(n), c=int(c), h=int(h), w=int(w), o=int(o), kh=kh_, kw=i(kw, kh_),
-                   sh=sh_, sw=i(sw, sh_), ph=ph_, pw=i(pw, ph_), oph=oph_, opw=i(opw, oph_), dh=dh_, dw=i(dw, dh_),
-                   g=i(g, 1), bias=(bias == "bias"), dtype=dt or "f64", regime=reg or "int")
-
-
-_parse_any_2d = parse_any
-
-
-def parse_any(text: str) -> Problem | SignalProblem:  # noqa: F811  (extends the two-kind version above)
-    """Parse any descriptor: a conv problem (``n...``), a transposed-conv problem (``tn...``) or a
-    signal problem (``a...``)."""
-    if text.strip().startswith("tn"):
+def parse_any(text: str) -> Problem | SignalProblem:
+    """Parse any descriptor: a conv problem (``n...``), a transposed-conv problem (``tn...``) or a signal
+    problem (``a...``)."""
+    text = text.strip()
+    if text.startswith("tn"):
         return TransposeProblem.parse(text)
-    return _parse_any_2d(text)
+    if text.startswith("n"):
+        return Problem.parse(text)
+    if text.startswith("a"):
+        return SignalProblem.parse(text)
+    raise DescriptorError(f"cannot parse descriptor {text!r}: neither a conv problem (n..., tn...) nor a signal "
+                          "problem (a...)")

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from .case import Case, cast, dyadic_limits, dyadic_plan, exponent_range, int_range, kterms_of
-from .problem import Problem, SignalProblem
+from .problem import AXES, Problem, SignalProblem
 
 VALUE_LEVEL_NUMEL = 160
 
@@ -144,12 +144,13 @@ def _extent(lo: int, hi: int, large: bool):
 
 
 #: Problem fields a claim may pin (conv_problems(**fixed))
-PINNABLE = ("n", "c", "h", "w", "o", "kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw", "g", "dtype", "regime")
+PINNABLE = ("n", "c", "d", "h", "w", "o", "kd", "kh", "kw", "sd", "sh", "sw", "pd", "ph", "pw", "dd", "dh", "dw", "g",
+            "dtype", "regime")
 
 
 @st.composite
 def conv_problems(draw, caps, *, dtypes=None, regimes=("int", "dya", "flt"), kernel=None, batch=None, bias=None,
-                  max_class=4, max_size=None, depthwise=None, large_only=False, **fixed):
+                  max_class=4, max_size=None, depthwise=None, large_only=False, rank=2, asymmetric=False, **fixed):
     """A valid :class:`Problem` within ``caps``.
 
     A size class is drawn first (tiny/small/medium/large and, in about one example in eleven, the
@@ -161,7 +162,12 @@ def conv_problems(draw, caps, *, dtypes=None, regimes=("int", "dya", "flt"), ker
     ``kernel`` callable maps the drawn (h, w) to a pinned kernel size (whole-input kernels);
     ``depthwise=True`` forces groups == channels; ``large_only=True`` always draws the large tier.
     Parameters are drawn kernel -> dilation -> stride
-    -> padding -> spatial size, so that every draw is valid.
+    -> padding -> spatial size (each for every spatial axis), so that every draw is valid.
+
+    ``rank`` (1, 2 or 3) is the number of spatial axes; the large tier's h/w extents go to the last
+    axis of a 1-D problem, and a 3-D problem keeps every extent within the small classes (its cost is
+    the product of three).  ``asymmetric=None`` draws (before, after) padding pairs in half the draws when
+    ``caps.padding_pairs`` is declared; False (the default, for claims that read one padding per axis) never.  Pins use the scalar names (``kh``, ``sd``, ...).
     """
     from hypothesis.errors import InvalidArgument
     unknown = sorted(set(fixed) - set(PINNABLE))
@@ -178,34 +184,39 @@ def conv_problems(draw, caps, *, dtypes=None, regimes=("int", "dya", "flt"), ker
         large = set(draw(st.lists(st.sampled_from(LARGE_AXES), min_size=1, max_size=2, unique=True)))
         cls = 1
     smax, cmax, nmax, kmax = SIZE_CLASSES[cls]
-    hmax = caps.bound("size", LARGE["h"] if "h" in large else smax)
-    wmax = caps.bound("size", LARGE["w"] if "w" in large else smax)
+    letters = AXES[rank]
+    if rank == 3:                               # three extents multiply: keep each one small
+        smax, kmax = min(smax, 7), min(kmax, 3)
+        large -= {"h", "w", "k", "d"}
+    if rank == 1 and "h" in large:
+        large = (large - {"h"}) | {"w"}
+    smaxes = {a: caps.bound("size", LARGE[a] if a in large else smax) for a in letters}
     if max_size:
-        hmax, wmax = min(hmax, max_size), min(wmax, max_size)
+        smaxes = {a: min(v, max_size) for a, v in smaxes.items()}
     cinmax = caps.bound("channels", LARGE["cin"] if "cin" in large else cmax)
     coutmax = caps.bound("channels", LARGE["cout"] if "cout" in large else cmax)
     nmax = caps.bound("batch", LARGE["n"] if "n" in large else nmax)
     kmax = caps.bound("kernel", LARGE["k"] if "k" in large else kmax)
     dtype, regime = _dtype_and_regime(pick, caps, dtypes, regimes)
     if kernel is not None:
-        hmax, wmax = min(hmax, kmax), min(wmax, kmax)
-        h, w = pick("h", st.integers(1, hmax)), pick("w", st.integers(1, wmax))
-        kh, kw = kernel(h, w)
-        dh = dw = sh = sw = 1
-        ph = pw = 0
+        sizes = [pick(a, st.integers(1, min(smaxes[a], kmax))) for a in letters]
+        ks = tuple(kernel(*sizes))
+        ds, ss, pads = (1,) * rank, (1,) * rank, ((0, 0),) * rank
     else:
-        kh, kw = pick("kh", _extent(1, kmax, "k" in large)), pick("kw", _extent(1, kmax, "k" in large))
-        dmax = caps.bound("dilation", LARGE["d"] if "d" in large else 4)
-        dh, dw = pick("dh", _extent(1, dmax, "d" in large)), pick("dw", _extent(1, dmax, "d" in large))
-        smax_s = caps.bound("stride", max(4, kmax + 1) if large else 4)
-        sh, sw = pick("sh", st.integers(1, smax_s)), pick("sw", st.integers(1, smax_s))
-        pmax = 0 if not caps.padding else None
-        ph = pick("ph", st.integers(0, kh + 1 if pmax is None else 0))
-        pw = pick("pw", st.integers(0, kw + 1 if pmax is None else 0))
-        ekh, ekw = dh * (kh - 1) + 1, dw * (kw - 1) + 1
-        lo_h, lo_w = max(1, ekh - 2 * ph), max(1, ekw - 2 * pw)
-        h = pick("h", _extent(lo_h, hmax, "h" in large))
-        w = pick("w", _extent(lo_w, wmax, "w" in large))
+        ks = [pick("k" + a, _extent(1, kmax, "k" in large)) for a in letters]
+        dmax = caps.bound("dilation", LARGE["d"] if "d" in large else (4 if rank < 3 else 2))
+        ds = [pick("d" + a, _extent(1, dmax, "d" in large)) for a in letters]
+        smax_s = caps.bound("stride", max(4, kmax + 1) if large else (4 if rank < 3 else 2))
+        ss = [pick("s" + a, st.integers(1, smax_s)) for a in letters]
+        asym = (getattr(caps, "padding_pairs", False) if asymmetric is None else asymmetric) and caps.padding \
+            and not any(("p" + a) in fixed for a in letters) and draw(st.booleans())
+        pads = []
+        for a, k in zip(letters, ks):
+            lo = pick("p" + a, st.integers(0, k + 1 if caps.padding else 0))
+            pads.append((lo, draw(st.integers(0, k + 1)) if asym else lo))
+        sizes = []
+        for a, k, d, (lo, hi) in zip(letters, ks, ds, pads):
+            sizes.append(pick(a, _extent(max(1, d * (k - 1) + 1 - lo - hi), smaxes[a], a in large)))
     if "g" in fixed or not caps.groups:
         g = fixed.get("g", 1)
         cg = fixed["c"] // g if "c" in fixed else draw(_extent(1, cinmax, "cin" in large))
@@ -225,8 +236,8 @@ def conv_problems(draw, caps, *, dtypes=None, regimes=("int", "dya", "flt"), ker
             g, cg, og = 1, fixed.get("c", cg), fixed.get("o", og)
     n = batch if batch is not None else pick("n", _extent(1, nmax, "n" in large))
     b = (draw(st.booleans()) if bias is None else bias) and caps.bias
-    return Problem(n=n, c=cg * g, h=h, w=w, o=og * g, kh=kh, kw=kw, sh=sh, sw=sw, ph=ph, pw=pw, dh=dh, dw=dw,
-                   g=g, bias=b, dtype=dtype, regime=regime)
+    return Problem(n=n, c=cg * g, o=og * g, spatial=tuple(sizes), kernel=tuple(ks), stride=tuple(ss),
+                   pads=tuple(pads), dilation=tuple(ds), g=g, bias=b, dtype=dtype, regime=regime)
 
 
 # -- pinned seam problems -------------------------------------------------------------------------
@@ -390,42 +401,47 @@ def transpose_only_symmetric_kernel(draw, shape):
 @st.composite
 def transpose_problems(draw, caps, *, dtypes=None, regimes=("int", "dya", "flt"), gradient=False, bias=None,
                        max_size=6, max_channels=3, max_batch=2, max_kernel=3, max_stride=3, max_dilation=3,
-                       **fixed):
-    """A valid :class:`specs.problem.TransposeProblem` within ``caps``: kernel -> dilation -> stride ->
-    output_padding (below max(stride, dilation); below the stride when ``gradient``, so that the problem is
-    the input gradient of a conv2d) -> input size -> padding (at most what leaves a non-empty output).
-    ``fixed`` pins any field (e.g. ``sh=3``, ``oph=2``)."""
+                       rank=2, **fixed):
+    """A valid :class:`specs.problem.TransposeProblem` in ``rank`` spatial dims within ``caps``: per axis
+    kernel -> dilation -> stride -> output_padding (below max(stride, dilation); below the stride when
+    ``gradient``, so that the problem is the input gradient of a conv) -> input size -> padding (at most
+    what leaves a non-empty output).  ``fixed`` pins any field by its scalar name (e.g. ``sh=3``,
+    ``oph=2``).  A 3-D problem keeps its extents small (at most 4, kernel 2, stride and dilation 2)."""
     from .problem import TransposeProblem
 
     def pick(name, strategy):
         return fixed[name] if name in fixed else draw(strategy)
 
+    letters = AXES[rank]
+    if rank == 3:
+        max_size, max_kernel, max_stride, max_dilation = min(max_size, 4), min(max_kernel, 2), 2, 2
     dtype, regime = _dtype_and_regime(pick, caps, dtypes, regimes)
     kmax = caps.bound("kernel", max_kernel)
-    kh, kw = pick("kh", st.integers(1, kmax)), pick("kw", st.integers(1, kmax))
+    ks = [pick("k" + a, st.integers(1, kmax)) for a in letters]
     dmax, smax = caps.bound("dilation", max_dilation), caps.bound("stride", max_stride)
-    dh, dw = pick("dh", st.integers(1, dmax)), pick("dw", st.integers(1, dmax))
-    sh, sw = pick("sh", st.integers(1, smax)), pick("sw", st.integers(1, smax))
-    oph = pick("oph", st.integers(0, (sh if gradient else max(sh, dh)) - 1))
-    opw = pick("opw", st.integers(0, (sw if gradient else max(sw, dw)) - 1))
+    ds = [pick("d" + a, st.integers(1, dmax)) for a in letters]
+    ss = [pick("s" + a, st.integers(1, smax)) for a in letters]
+    ops = [pick("op" + a, st.integers(0, (s if gradient else max(s, d)) - 1)) for a, s, d in zip(letters, ss, ds)]
     smax_hw = caps.bound("size", max_size)
-    h, w = pick("h", st.integers(1, smax_hw)), pick("w", st.integers(1, smax_hw))
-    pmax_h = min(kh + 1, ((h - 1) * sh + dh * (kh - 1) + oph) // 2) if caps.padding else 0
-    pmax_w = min(kw + 1, ((w - 1) * sw + dw * (kw - 1) + opw) // 2) if caps.padding else 0
-    ph, pw = pick("ph", st.integers(0, pmax_h)), pick("pw", st.integers(0, pmax_w))
+    sizes = [pick(a, st.integers(1, smax_hw)) for a in letters]
+    pads = []
+    for a, L, k, s, d, op in zip(letters, sizes, ks, ss, ds, ops):
+        pmax = min(k + 1, ((L - 1) * s + d * (k - 1) + op) // 2) if caps.padding else 0
+        pads.append(pick("p" + a, st.integers(0, pmax)))
     cmax = caps.bound("channels", max_channels)
     g = pick("g", st.integers(1, 3)) if caps.groups else 1
     cg, og = draw(st.integers(1, cmax)), draw(st.integers(1, cmax))
     n = pick("n", st.integers(1, caps.bound("batch", max_batch)))
     b = (draw(st.booleans()) if bias is None else bias) and caps.bias and not gradient
-    return TransposeProblem(n=n, c=cg * g, h=h, w=w, o=og * g, kh=kh, kw=kw, sh=sh, sw=sw, ph=ph, pw=pw, oph=oph,
-                            opw=opw, dh=dh, dw=dw, g=g, bias=b, dtype=dtype, regime=regime)
+    return TransposeProblem(n=n, c=cg * g, o=og * g, spatial=tuple(sizes), kernel=tuple(ks), stride=tuple(ss),
+                            pads=tuple(pads), dilation=tuple(ds), out_pad=tuple(ops), g=g, bias=b, dtype=dtype,
+                            regime=regime)
 
 
 def _forward_input(draw, p):
-    """The forward conv's input (N, O, H', W') of a TransposeProblem, in its dtype and regime (int or flt):
+    """The forward conv's input (N, O, L'...) of a TransposeProblem, in its dtype and regime (int or flt):
     value by value when small, else from a drawn seed."""
-    shape = (p.n, p.o, *p.out_hw())
+    shape = p.y_shape
     if int(np.prod(shape)) <= VALUE_LEVEL_NUMEL:
         return draw(_array(shape, p.dtype, "int" if p.regime == "int" else "flt"))
     rng = np.random.default_rng([draw(st.integers(0, 2 ** 32 - 1)), 0xF0D])

@@ -34,11 +34,7 @@ from .contract import CONTRACT
 
 FORK_ENV = "CONVSPEC_FORK_FD"
 FEATURES = ["layout", "pyparams"]    # arrays in the layout the suite passed them in; exact Python parameters
-LABELS = {"conv2d": ("x", "w", "b"), "convolve2d": ("a", "k"), "correlate2d": ("a", "k"),
-          "conv_transpose2d": ("x", "w", "b"), "conv2d_input": ("w", "grad_out"), "conv2d_weight": ("x", "grad_out"),
-          "conv1d": ("x", "w", "b"), "conv3d": ("x", "w", "b")}
-#: the family ops' positional shape argument: (parameter name, position among the positional arguments)
-SHAPE_ARGS = {"conv2d_input": ("input_shape", 0), "conv2d_weight": ("weight_shape", 1)}
+from .ops import LABELS, SHAPE_ARGS  # noqa: E402
 
 
 def _take_stdio() -> tuple[int, int]:

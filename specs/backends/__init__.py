@@ -41,6 +41,9 @@ OPS: dict[str, str] = {
     "conv2d_weight": "the contract's gradient of conv2d with respect to its weight (torch.nn.grad.conv2d_weight)",
     "conv1d": "the contract's conv1d (NCW; conv2d with a height of 1)",
     "conv3d": "the contract's conv3d (NCDHW; conv2d with a depth axis)",
+    **{f"conv_transpose{r}d": f"the contract's transposed conv{r}d" for r in (1, 3)},
+    **{f"conv{r}d_input": f"the contract's gradient of conv{r}d with respect to its input" for r in (1, 3)},
+    **{f"conv{r}d_weight": f"the contract's gradient of conv{r}d with respect to its weight" for r in (1, 3)},
     "dot2d": "the library's dot product of two 2-D arrays (np.dot / torch.matmul)",
     "np.convolve": "numpy.convolve", "np.correlate": "numpy.correlate", "np.pad": "numpy.pad",
     "scipy.signal.convolve": "scipy.signal.convolve", "scipy.signal.correlate": "scipy.signal.correlate",
@@ -76,7 +79,8 @@ class Capabilities:
     gpu: the implementation runs on a GPU (claims about GPU paths ``require`` "gpu");
     padding_strings: conv2d accepts padding='valid' and padding='same' (stride 1; torch's split: the extra
     element of an even dilated kernel goes at the end); padding_modes: the conv2d ``padding_mode`` values
-    accepted, out of zeros, reflect, replicate, circular (zeros is always the default).
+    accepted, out of zeros, reflect, replicate, circular (zeros is always the default); padding_pairs: the
+    forward convs accept explicit (before, after) padding pairs per axis, asymmetric allowed.
     """
 
     max_stride: int | None = None
@@ -97,6 +101,7 @@ class Capabilities:
     gpu: bool = False
     padding_strings: bool = False
     padding_modes: tuple = ("zeros",)
+    padding_pairs: bool = False
 
     @classmethod
     def from_dict(cls, d: dict, source: str = "CAPABILITIES") -> "Capabilities":
@@ -128,10 +133,12 @@ class Capabilities:
         """Whether conv Problem ``p`` lies inside the declared capabilities (and if not, what is outside)."""
         def le(v, cap):
             return cap is None or v <= cap
-        checks = [(p.dtype in self.dtypes, f"dtype {p.dtype}"), (le(max(p.h, p.w), self.max_size), "size"),
-                  (le(max(p.sh, p.sw), self.max_stride), "stride"), (le(max(p.dh, p.dw), self.max_dilation), "dilation"),
-                  (p.g == 1 or self.groups, "groups"), (not (p.ph or p.pw) or self.padding, "padding"),
-                  (not p.bias or self.bias, "bias"), (le(max(p.kh, p.kw), self.max_kernel), "kernel"),
+        padded = any(lo or hi for lo, hi in p.pads)
+        checks = [(p.dtype in self.dtypes, f"dtype {p.dtype}"), (le(max(p.spatial), self.max_size), "size"),
+                  (le(max(p.stride), self.max_stride), "stride"), (le(max(p.dilation), self.max_dilation), "dilation"),
+                  (p.g == 1 or self.groups, "groups"), (not padded or self.padding, "padding"),
+                  (p.symmetric or self.padding_pairs, "asymmetric padding"),
+                  (not p.bias or self.bias, "bias"), (le(max(p.kernel), self.max_kernel), "kernel"),
                   (le(p.n, self.max_batch), "batch"), (le(p.c // p.g, self.max_channels), "channels")]
         bad = [why for ok, why in checks if not ok]
         return not bad, ("outside declared capabilities: " + ", ".join(bad)) if bad else ""

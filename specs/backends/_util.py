@@ -28,3 +28,30 @@ def crop(full, a_shape, k_shape, mode: str, correlate: bool):
         idx = tuple(slice(min(m, q) - 1, max(m, q)) for m, q in zip(a_shape, k_shape))
         return full[idx]
     raise ValueError(f"mode must be 'full', 'same' or 'valid', not {mode!r}")
+
+
+def ntuple(v, n: int, name: str = "value") -> tuple:
+    """An int (numpy integers included) or a sequence of n ints -> a tuple of n ints."""
+    if isinstance(v, (tuple, list)):
+        if len(v) != n:
+            raise ValueError(f"{name}={v!r}: expected an int or {n} ints")
+        return tuple(int(t) for t in v)
+    return (int(v),) * n
+
+
+def pad_pairs(padding, kernel, dilation) -> tuple:
+    """The contract's ``padding`` -> ((before, after), ...) per spatial axis: an int, one int per axis, one
+    (before, after) pair per axis, 'valid', or 'same' (d (k - 1) in all, the extra element at the end)."""
+    n = len(kernel)
+    if isinstance(padding, str):
+        d = ntuple(dilation, n, "dilation")
+        if padding == "valid":
+            return ((0, 0),) * n
+        if padding == "same":
+            return tuple((dd * (k - 1) // 2, dd * (k - 1) - dd * (k - 1) // 2) for k, dd in zip(kernel, d))
+        raise ValueError(f"padding={padding!r}: expected 'valid', 'same', an int or a tuple")
+    if isinstance(padding, (tuple, list)):
+        if len(padding) != n:
+            raise ValueError(f"padding={padding!r}: expected an int, {n} ints or {n} (before, after) pairs")
+        return tuple((int(p[0]), int(p[1])) if isinstance(p, (tuple, list)) else (int(p), int(p)) for p in padding)
+    return ((int(padding), int(padding)),) * n

@@ -1,4 +1,5 @@
-"""numpy backends: sliding windows with einsum, and im2col with one matmul (own code, numpy only).
+"""numpy backends: sliding windows with einsum, and im2col with one matmul (own code, numpy only), for
+conv1d/2d/3d, the transposed convs and the gradients in every rank.
 
 Inputs of any layout (:mod:`specs.forms`) are brought to C order first, so that the summation order,
 and hence the result, is the same bit for bit whatever the layout."""
@@ -9,55 +10,74 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from . import Backend, Capabilities, builtin
-from ._util import crop, pair
+from ._util import crop, ntuple, pad_pairs
 
 
-def _windows(x, kh, kw, stride, padding, dilation):
-    (sh, sw), (ph, pw), (dh, dw) = pair(stride), pair(padding), pair(dilation)
-    xp = np.pad(np.ascontiguousarray(x), ((0, 0), (0, 0), (ph, ph), (pw, pw)))     # C order whatever the layout
-    ekh, ekw = dh * (kh - 1) + 1, dw * (kw - 1) + 1
-    win = sliding_window_view(xp, (ekh, ekw), axis=(2, 3))          # (N, C, H', W', ekh, ekw)
-    return win[:, :, ::sh, ::sw, ::dh, ::dw]                          # (N, C, Ho, Wo, kh, kw)
+def _windows(x, kernel, stride, pads, dilation):
+    """(N, C, out..., k...) sliding windows of x zero-padded by ``pads``, strided and dilated."""
+    r = len(kernel)
+    xp = np.pad(np.ascontiguousarray(x), ((0, 0), (0, 0), *pads))      # C order whatever the layout
+    ek = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    win = sliding_window_view(xp, ek, axis=tuple(range(2, 2 + r)))      # (N, C, L'..., ek...)
+    return win[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in stride)
+               + tuple(slice(None, None, d) for d in dilation)]
 
 
-def _explicit(x, w, padding, dilation, padding_mode):
-    """A padding string or mode becomes an explicitly padded input (np.pad) and padding 0."""
-    from ..reference import pad_input, resolve_padding
-    pads = resolve_padding(padding, w.shape[2:], dilation)
-    return pad_input(np.ascontiguousarray(x), pads, padding_mode)
+def _params(x, w, stride, padding, dilation, padding_mode):
+    """(x padded as the mode and padding string ask, (stride, pads, dilation)) for a conv of any rank."""
+    r = np.ndim(w) - 2
+    s, d = ntuple(stride, r, "stride"), ntuple(dilation, r, "dilation")
+    if isinstance(padding, str) and padding == "same" and s != (1,) * r:
+        raise ValueError("padding='same' needs stride 1")
+    pads = pad_pairs(padding, np.shape(w)[2:], d)
+    if padding_mode != "zeros":
+        from ..reference import pad_input           # np.pad with the mode's name (reflect, edge, wrap)
+        return pad_input(np.ascontiguousarray(x), pads, padding_mode), (s, ((0, 0),) * r, d)
+    return x, (s, pads, d)
 
 
-def conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
-    """Sliding windows contracted with einsum, per group."""
-    if isinstance(padding, str) or padding_mode != "zeros":
-        if padding == "same" and pair(stride) != (1, 1):
-            raise ValueError("padding='same' needs stride 1")
-        return conv2d(_explicit(x, w, padding, dilation, padding_mode), w, b, stride=stride, padding=0,
-                      dilation=dilation, groups=groups)
-    n, c = x.shape[:2]
-    o, cg, kh, kw = w.shape
-    win = _windows(x, kh, kw, stride, padding, dilation)
-    ho, wo = win.shape[2:4]
-    win = win.reshape(n, groups, cg, ho, wo, kh, kw)
-    wg = np.ascontiguousarray(w).reshape(groups, o // groups, cg, kh, kw)
-    y = np.einsum("ngchwuv,gocuv->ngohw", win, wg, optimize=True).reshape(n, o, ho, wo)
+_LETTERS = "defhijklm"
+
+
+def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
+    """conv{1,2,3}d: sliding windows contracted with einsum, per group."""
+    x, (s, pads, d) = _params(x, w, stride, padding, dilation, padding_mode)
+    r = np.ndim(w) - 2
+    n = x.shape[0]
+    o, cg, *k = w.shape
+    win = _windows(x, k, s, pads, d)
+    out = win.shape[2:2 + r]
+    win = win.reshape(n, groups, cg, *out, *k)
+    wg = np.ascontiguousarray(w).reshape(groups, o // groups, cg, *k)
+    sp, kk = _LETTERS[:r], "uvt"[:r]
+    y = np.einsum(f"ngc{sp}{kk},goc{kk}->ngo{sp}", win, wg, optimize=True).reshape(n, o, *out)
     if b is not None:
-        y = y + b[None, :, None, None]
+        y = y + np.asarray(b).reshape((1, -1) + (1,) * r)
     return y.astype(x.dtype, copy=False)
 
 
-def conv2d_im2col(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
-    """X_col (rows (c, u, v)) and one matmul per group."""
+conv1d = conv2d = conv3d = conv
+
+
+def conv_im2col(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
+    """X_col (rows (c, u...)) and one matmul per group, any rank."""
+    x, (s, pads, d) = _params(x, w, stride, padding, dilation, "zeros")
+    r = np.ndim(w) - 2
     n, c = x.shape[:2]
-    o, cg, kh, kw = w.shape
-    win = _windows(x, kh, kw, stride, padding, dilation)              # (N, C, Ho, Wo, kh, kw)
-    ho, wo = win.shape[2:4]
-    cols = win.transpose(0, 1, 4, 5, 2, 3).reshape(n, groups, cg * kh * kw, ho * wo)
-    wr = np.ascontiguousarray(w).reshape(groups, o // groups, cg * kh * kw)
-    y = np.matmul(wr[None], cols).reshape(n, o, ho, wo)
+    o, cg, *k = w.shape
+    win = _windows(x, k, s, pads, d)                                   # (N, C, out..., k...)
+    out = win.shape[2:2 + r]
+    order = (0, 1) + tuple(range(2 + r, 2 + 2 * r)) + tuple(range(2, 2 + r))
+    kk = int(np.prod(k))
+    cols = win.transpose(order).reshape(n, groups, cg * kk, int(np.prod(out)))
+    wr = np.ascontiguousarray(w).reshape(groups, o // groups, cg * kk)
+    y = np.matmul(wr[None], cols).reshape(n, o, *out)
     if b is not None:
-        y = y + b[None, :, None, None]
+        y = y + np.asarray(b).reshape((1, -1) + (1,) * r)
     return y.astype(x.dtype, copy=False)
+
+
+conv2d_im2col = conv_im2col
 
 
 def _full(a, k, correlate):
@@ -78,100 +98,86 @@ def correlate2d(a, k, mode="full"):
     return crop(_full(a, k, True), np.shape(a), np.shape(k), mode, correlate=True)
 
 
-# -- the transposed conv and the gradients (issue 10) ---------------------------------------------
+# -- the transposed convs and the gradients, every rank (issue 10) -----------------------------------
 
-def _stuff_and_pad(x, stride, padding, output_padding, kh, kw, dilation):
+def _stuff_and_pad(x, stride, padding, output_padding, kernel, dilation):
     """x with (s - 1) zeros between elements, then d (k - 1) - p zeros before and that plus op after
     (a negative amount crops): the input on which a stride-1 conv gives the transposed conv."""
-    (sh, sw), (ph, pw), (dh, dw) = pair(stride), pair(padding), pair(dilation)
-    oph, opw = pair(output_padding)
-    n, c, h, wd = x.shape
-    z = np.zeros((n, c, (h - 1) * sh + 1, (wd - 1) * sw + 1), dtype=x.dtype)
-    z[:, :, ::sh, ::sw] = x
+    r = len(kernel)
+    n, c, *L = x.shape
+    z = np.zeros((n, c, *((li - 1) * si + 1 for li, si in zip(L, stride))), dtype=x.dtype)
+    z[(slice(None), slice(None)) + tuple(slice(None, None, si) for si in stride)] = x
     out = []
-    for axis, (e, p, op) in ((2, (dh * (kh - 1), ph, oph)), (3, (dw * (kw - 1), pw, opw))):
-        before, after = e - p, e - p + op
+    for axis in range(r):
+        e = dilation[axis] * (kernel[axis] - 1)
+        before, after = e - padding[axis], e - padding[axis] + output_padding[axis]
         if before < 0:
-            z = np.take(z, np.arange(-before, z.shape[axis]), axis=axis)
+            z = np.take(z, np.arange(-before, z.shape[2 + axis]), axis=2 + axis)
             before = 0
         if after < 0:
-            z = np.take(z, np.arange(0, z.shape[axis] + after), axis=axis)
+            z = np.take(z, np.arange(0, z.shape[2 + axis] + after), axis=2 + axis)
             after = 0
         out.append((before, after))
     return np.pad(z, ((0, 0), (0, 0), *out))
 
 
-def conv_transpose2d(x, w, b=None, *, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    """Zero-stuffing by the stride, padding by d (k - 1) - p, and a stride-1 conv2d with the kernel
-    rotated by 180 degrees and its two channel axes swapped per group."""
+def _transpose_params(w, stride, padding, output_padding, dilation):
+    r = np.ndim(w) - 2
+    s, d = ntuple(stride, r, "stride"), ntuple(dilation, r, "dilation")
+    pads = pad_pairs(padding, np.shape(w)[2:], d)
+    if any(lo != hi for lo, hi in pads):
+        raise ValueError(f"padding={padding!r}: a transposed conv takes one padding per axis")
+    return s, tuple(lo for lo, _ in pads), ntuple(output_padding, r, "output_padding"), d
+
+
+def conv_transpose(x, w, b=None, *, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """conv_transpose{1,2,3}d: zero-stuffing by the stride, padding by d (k - 1) - p, and a stride-1 conv
+    with the kernel reversed on every spatial axis and its two channel axes swapped per group."""
     x, w = np.ascontiguousarray(x), np.ascontiguousarray(w)
-    c, og, kh, kw = w.shape
+    s, p, op, d = _transpose_params(w, stride, padding, output_padding, dilation)
+    r = len(s)
+    c, og, *k = w.shape
     cg = c // groups
-    wt = w.reshape(groups, cg, og, kh, kw).transpose(0, 2, 1, 3, 4).reshape(groups * og, cg, kh, kw)
-    xs = _stuff_and_pad(x, stride, padding, output_padding, kh, kw, dilation)
-    y = conv2d(xs, np.ascontiguousarray(wt[:, :, ::-1, ::-1]), b, dilation=dilation, groups=groups)
+    wt = w.reshape(groups, cg, og, *k).swapaxes(1, 2).reshape(groups * og, cg, *k)
+    xs = _stuff_and_pad(x, s, p, op, k, d)
+    flip = (slice(None), slice(None)) + (slice(None, None, -1),) * r
+    y = conv(xs, np.ascontiguousarray(wt[flip]), b, dilation=d, groups=groups)
     return y.astype(x.dtype, copy=False)
 
 
-def conv2d_input(input_shape, w, grad_out, *, stride=1, padding=0, dilation=1, groups=1):
+conv_transpose1d = conv_transpose2d = conv_transpose3d = conv_transpose
+
+
+def conv_input(input_shape, w, grad_out, *, stride=1, padding=0, dilation=1, groups=1):
     """The transposed conv of grad_out, with the output_padding that gives back ``input_shape``."""
-    (sh, sw), (ph, pw), (dh, dw) = pair(stride), pair(padding), pair(dilation)
-    kh, kw = w.shape[2:]
-    ho, wo = grad_out.shape[2:]
-    op = (int(input_shape[2]) - ((ho - 1) * sh - 2 * ph + dh * (kh - 1) + 1),
-          int(input_shape[3]) - ((wo - 1) * sw - 2 * pw + dw * (kw - 1) + 1))
-    return conv_transpose2d(grad_out, w, stride=stride, padding=padding, output_padding=op, groups=groups,
-                            dilation=dilation)
+    s, p, _, d = _transpose_params(w, stride, padding, 0, dilation)
+    k = w.shape[2:]
+    op = tuple(int(input_shape[2 + i]) - ((grad_out.shape[2 + i] - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + 1)
+               for i in range(len(s)))
+    return conv_transpose(grad_out, w, stride=s, padding=p, output_padding=op, groups=groups, dilation=d)
 
 
-def conv2d_weight(x, weight_shape, grad_out, *, stride=1, padding=0, dilation=1, groups=1):
-    """Sliding windows of the input contracted with grad_out over the batch and output pixels, per group."""
+conv1d_input = conv2d_input = conv3d_input = conv_input
+
+
+def conv_weight(x, weight_shape, grad_out, *, stride=1, padding=0, dilation=1, groups=1):
+    """Sliding windows of the input contracted with grad_out over the batch and output positions, per group."""
     x, gy = np.ascontiguousarray(x), np.ascontiguousarray(grad_out)
-    o, cg, kh, kw = (int(v) for v in weight_shape)
+    o, cg, *k = (int(v) for v in weight_shape)
+    r = len(k)
+    s, d = ntuple(stride, r, "stride"), ntuple(dilation, r, "dilation")
+    pads = pad_pairs(padding, k, d)
     n = x.shape[0]
-    win = _windows(x, kh, kw, stride, padding, dilation)               # (N, C, Ho, Wo, kh, kw)
-    ho, wo = gy.shape[2:]
-    win = win[:, :, :ho, :wo].reshape(n, groups, cg, ho, wo, kh, kw)
-    gg = gy.reshape(n, groups, o // groups, ho, wo)
-    gw = np.einsum("ngchwuv,ngohw->gocuv", win, gg, optimize=True).reshape(o, cg, kh, kw)
+    out = gy.shape[2:]
+    win = _windows(x, k, s, pads, d)[(slice(None), slice(None)) + tuple(slice(0, t) for t in out)]
+    win = win.reshape(n, groups, cg, *out, *k)
+    gg = gy.reshape(n, groups, o // groups, *out)
+    sp, kk = _LETTERS[:r], "uvt"[:r]
+    gw = np.einsum(f"ngc{sp}{kk},ngo{sp}->goc{kk}", win, gg, optimize=True).reshape(o, cg, *k)
     return gw.astype(gy.dtype, copy=False)
 
 
-# -- conv1d and conv3d (issue 10) ---------------------------------------------------------------------
-
-def _ntuple(v, n: int, name: str) -> tuple:
-    """An int or a tuple/list of length n -> a tuple of n ints."""
-    if isinstance(v, (tuple, list)):
-        if len(v) != n:
-            raise ValueError(f"{name}={v!r}: expected an int or {n} ints")
-        return tuple(int(t) for t in v)
-    return (int(v),) * n
-
-
-def conv1d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
-    """conv2d on (N, C, 1, L) inputs with (O, C/G, 1, k) kernels."""
-    (s,), (p,), (d,) = _ntuple(stride, 1, "stride"), _ntuple(padding, 1, "padding"), _ntuple(dilation, 1, "dilation")
-    y = conv2d(np.ascontiguousarray(x)[:, :, None], np.ascontiguousarray(w)[:, :, None], b, stride=(1, s),
-               padding=(0, p), dilation=(1, d), groups=groups)
-    return np.ascontiguousarray(y[:, :, 0])
-
-
-def conv3d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
-    """Sliding 3-D windows contracted with einsum, per group."""
-    s, p, d = _ntuple(stride, 3, "stride"), _ntuple(padding, 3, "padding"), _ntuple(dilation, 3, "dilation")
-    x = np.ascontiguousarray(x)
-    n = x.shape[0]
-    o, cg, *k = w.shape
-    xp = np.pad(x, ((0, 0), (0, 0), *((q, q) for q in p)))
-    ek = tuple(dd * (kk - 1) + 1 for dd, kk in zip(d, k))
-    win = sliding_window_view(xp, ek, axis=(2, 3, 4))[:, :, ::s[0], ::s[1], ::s[2], ::d[0], ::d[1], ::d[2]]
-    od = win.shape[2:5]
-    win = win.reshape(n, groups, cg, *od, *k)
-    wg = np.ascontiguousarray(w).reshape(groups, o // groups, cg, *k)
-    y = np.einsum("ngcdhwxyz,gocxyz->ngodhw", win, wg, optimize=True).reshape(n, o, *od)
-    if b is not None:
-        y = y + b[None, :, None, None, None]
-    return y.astype(x.dtype, copy=False)
+conv1d_weight = conv2d_weight = conv3d_weight = conv_weight
 
 
 def dot2d(a, b):
@@ -182,14 +188,15 @@ def dot2d(a, b):
 def _numpy():
     ops = {"conv2d": conv2d, "convolve2d": convolve2d, "correlate2d": correlate2d, "dot2d": dot2d,
            "np.convolve": np.convolve, "np.correlate": np.correlate, "np.pad": np.pad,
-           "conv_transpose2d": conv_transpose2d, "conv2d_input": conv2d_input, "conv2d_weight": conv2d_weight,
-           "conv1d": conv1d, "conv3d": conv3d}
+           **{f"conv{r}d": conv for r in (1, 2, 3)}, **{f"conv_transpose{r}d": conv_transpose for r in (1, 2, 3)},
+           **{f"conv{r}d_input": conv_input for r in (1, 2, 3)}, **{f"conv{r}d_weight": conv_weight for r in (1, 2, 3)}}
     return Backend("numpy", ops, Capabilities(dtypes=("f64", "f32"), padding_strings=True,
-                                              padding_modes=("zeros", "reflect", "replicate", "circular")),
+                                              padding_modes=("zeros", "reflect", "replicate", "circular"), padding_pairs=True),
                    library="numpy", version=np.__version__)
 
 
 @builtin("numpy-im2col")
 def _numpy_im2col():
-    return Backend("numpy-im2col", {"conv2d": conv2d_im2col}, Capabilities(dtypes=("f64", "f32")),
+    return Backend("numpy-im2col", {f"conv{r}d": conv_im2col for r in (1, 2, 3)},
+                   Capabilities(dtypes=("f64", "f32"), padding_pairs=True),
                    library="numpy", version=np.__version__)

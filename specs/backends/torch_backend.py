@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from . import Backend, Capabilities, builtin
-from ._util import crop, pair
+from ._util import crop, ntuple, pad_pairs, pair
 
 
 def _threads() -> int:
@@ -47,30 +47,56 @@ def _np(t):
     return t.detach().cpu().numpy().copy()
 
 
-def conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
-    if padding_mode != "zeros":        # what nn.Conv2d does: F.pad with the mode, then a conv without padding
-        from ..reference import resolve_padding
-        (t, bo), (le, r) = resolve_padding(padding, w.shape[2:], dilation)
-        xp = F.pad(_t(x), (le, r, t, bo), mode=padding_mode)
-        return _np(F.conv2d(xp, _t(w), _t(b), stride=pair(stride), padding=0, dilation=pair(dilation), groups=groups))
-    if isinstance(padding, str):
-        return _np(F.conv2d(_t(x), _t(w), _t(b), stride=pair(stride), padding=padding, dilation=pair(dilation),
-                            groups=groups))
-    return _np(F.conv2d(_t(x), _t(w), _t(b), stride=pair(stride), padding=pair(padding),
-                        dilation=pair(dilation), groups=groups))
+_FN = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+_TFN = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
+_MODULE = {1: torch.nn.Conv1d, 2: torch.nn.Conv2d, 3: torch.nn.Conv3d}
 
 
-def conv2d_module(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
-    o, cg, kh, kw = w.shape
-    m = torch.nn.Conv2d(cg * groups, o, (kh, kw), stride=pair(stride),
-                        padding=padding if isinstance(padding, str) else pair(padding),
-                        dilation=pair(dilation), groups=groups, bias=b is not None, padding_mode=padding_mode,
-                        dtype=_t(x).dtype)
+def _flat_pad(pads):
+    """((before, after), ...) in (D, H, W) order -> F.pad's flat list, last axis first."""
+    return [v for lo, hi in reversed(pads) for v in (lo, hi)]
+
+
+def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
+    """F.conv{1,2,3}d.  An asymmetric padding (pairs) or a padding_mode is F.pad first, then a conv with
+    padding 0 (what nn.Conv{r}d does for a padding_mode); a string goes to torch as it is."""
+    r = np.ndim(w) - 2
+    fn = _FN[r]
+    s, d = ntuple(stride, r, "stride"), ntuple(dilation, r, "dilation")
+    if isinstance(padding, str) and padding_mode == "zeros":
+        return _np(fn(_t(x), _t(w), _t(b), stride=s, padding=padding, dilation=d, groups=groups))
+    pads = pad_pairs(padding, np.shape(w)[2:], d)
+    if padding_mode != "zeros" or any(lo != hi for lo, hi in pads):
+        mode = "constant" if padding_mode == "zeros" else padding_mode
+        xp = F.pad(_t(x), _flat_pad(pads), mode=mode)
+        return _np(fn(xp, _t(w), _t(b), stride=s, padding=0, dilation=d, groups=groups))
+    return _np(fn(_t(x), _t(w), _t(b), stride=s, padding=tuple(lo for lo, _ in pads), dilation=d, groups=groups))
+
+
+conv1d = conv2d = conv3d = conv
+
+
+def conv_module(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
+    """nn.Conv{1,2,3}d with the given weight and bias (its padding_mode path included)."""
+    r = np.ndim(w) - 2
+    o, cg, *k = w.shape
+    s, d = ntuple(stride, r, "stride"), ntuple(dilation, r, "dilation")
+    if not isinstance(padding, str):
+        pads = pad_pairs(padding, k, d)
+        if any(lo != hi for lo, hi in pads):       # the module takes one padding per axis
+            xp = _np(F.pad(_t(x), _flat_pad(pads), mode="constant" if padding_mode == "zeros" else padding_mode))
+            return conv_module(xp, w, b, stride=s, padding=0, dilation=d, groups=groups)
+        padding = tuple(lo for lo, _ in pads)
+    m = _MODULE[r](cg * groups, o, tuple(k), stride=s, padding=padding, dilation=d, groups=groups,
+                   bias=b is not None, padding_mode=padding_mode, dtype=_t(x).dtype)
     with torch.no_grad():
         m.weight.copy_(_t(w))
         if b is not None:
             m.bias.copy_(_t(b))
         return _np(m(_t(x)))
+
+
+conv2d_module = conv_module
 
 
 def conv2d_unfold(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
@@ -107,58 +133,71 @@ def correlate2d(a, k, mode="full"):
     return crop(_full(a, k, True), np.shape(a), np.shape(k), mode, correlate=True)
 
 
-# -- the transposed conv and the gradients (issue 10) ---------------------------------------------
+# -- the transposed convs and the gradients, every rank (issue 10) ------------------------------------
 
-def conv_transpose2d(x, w, b=None, *, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    return _np(F.conv_transpose2d(_t(x), _t(w), _t(b), stride=pair(stride), padding=pair(padding),
-                                  output_padding=pair(output_padding), groups=groups, dilation=pair(dilation)))
-
-
-def conv2d_input(input_shape, w, grad_out, *, stride=1, padding=0, dilation=1, groups=1):
-    return _np(torch.nn.grad.conv2d_input(tuple(int(v) for v in input_shape), _t(w), _t(grad_out),
-                                          stride=pair(stride), padding=pair(padding), dilation=pair(dilation),
-                                          groups=groups))
+def _transpose_args(w, stride, padding, output_padding, dilation):
+    r = np.ndim(w) - 2
+    s, d = ntuple(stride, r, "stride"), ntuple(dilation, r, "dilation")
+    pads = pad_pairs(padding, np.shape(w)[2:], d)
+    if any(lo != hi for lo, hi in pads):
+        raise ValueError(f"padding={padding!r}: a transposed conv takes one padding per axis")
+    return r, s, tuple(lo for lo, _ in pads), ntuple(output_padding, r, "output_padding"), d
 
 
-def conv2d_weight(x, weight_shape, grad_out, *, stride=1, padding=0, dilation=1, groups=1):
-    return _np(torch.nn.grad.conv2d_weight(_t(x), tuple(int(v) for v in weight_shape), _t(grad_out),
-                                           stride=pair(stride), padding=pair(padding), dilation=pair(dilation),
-                                           groups=groups))
+def conv_transpose(x, w, b=None, *, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    r, s, p, op, d = _transpose_args(w, stride, padding, output_padding, dilation)
+    return _np(_TFN[r](_t(x), _t(w), _t(b), stride=s, padding=p, output_padding=op, groups=groups, dilation=d))
 
 
-def _ntuple(v, n):
-    return tuple(int(t) for t in v) if isinstance(v, (tuple, list)) else (int(v),) * n
+conv_transpose1d = conv_transpose2d = conv_transpose3d = conv_transpose
+
+_GRAD_INPUT = {1: torch.nn.grad.conv1d_input, 2: torch.nn.grad.conv2d_input, 3: torch.nn.grad.conv3d_input}
+_GRAD_WEIGHT = {1: torch.nn.grad.conv1d_weight, 2: torch.nn.grad.conv2d_weight, 3: torch.nn.grad.conv3d_weight}
 
 
-def conv1d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
-    return _np(F.conv1d(_t(x), _t(w), _t(b), stride=_ntuple(stride, 1), padding=_ntuple(padding, 1),
-                        dilation=_ntuple(dilation, 1), groups=groups))
+def conv_input(input_shape, w, grad_out, *, stride=1, padding=0, dilation=1, groups=1):
+    """torch.nn.grad.conv{r}d_input."""
+    r, s, p, _, d = _transpose_args(w, stride, padding, 0, dilation)
+    return _np(_GRAD_INPUT[r](tuple(int(v) for v in input_shape), _t(w), _t(grad_out), stride=s, padding=p,
+                              dilation=d, groups=groups))
 
 
-def conv3d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
-    return _np(F.conv3d(_t(x), _t(w), _t(b), stride=_ntuple(stride, 3), padding=_ntuple(padding, 3),
-                        dilation=_ntuple(dilation, 3), groups=groups))
+def conv_weight(x, weight_shape, grad_out, *, stride=1, padding=0, dilation=1, groups=1):
+    """torch.nn.grad.conv{r}d_weight."""
+    ws = tuple(int(v) for v in weight_shape)
+    r, s, p, _, d = _transpose_args(np.empty(ws, dtype=np.int8), stride, padding, 0, dilation)
+    return _np(_GRAD_WEIGHT[r](_t(x), ws, _t(grad_out), stride=s, padding=p, dilation=d, groups=groups))
+
+
+conv1d_input = conv2d_input = conv3d_input = conv_input
+conv1d_weight = conv2d_weight = conv3d_weight = conv_weight
 
 
 def _autograd(x, w, grad_out, wrt, **kw):
     xt = _t(x).clone().requires_grad_(wrt == "input")
     wt = _t(w).clone().requires_grad_(wrt == "weight")
-    F.conv2d(xt, wt, **kw).backward(_t(grad_out))
+    _FN[np.ndim(w) - 2](xt, wt, **kw).backward(_t(grad_out))
     return _np(xt.grad if wrt == "input" else wt.grad)
 
 
-def conv2d_input_autograd(input_shape, w, grad_out, *, stride=1, padding=0, dilation=1, groups=1):
-    """d<conv2d(x, w), grad_out>/dx by autograd (x's values do not matter: zeros)."""
+def _autograd_kw(w, stride, padding, dilation, groups):
+    r, s, p, _, d = _transpose_args(w, stride, padding, 0, dilation)
+    return dict(stride=s, padding=p, dilation=d, groups=groups)
+
+
+def conv_input_autograd(input_shape, w, grad_out, *, stride=1, padding=0, dilation=1, groups=1):
+    """d<conv{r}d(x, w), grad_out>/dx by autograd (x's values do not matter: zeros)."""
     x = np.zeros(tuple(int(v) for v in input_shape), dtype=np.asarray(grad_out).dtype)
-    return _autograd(x, w, grad_out, "input", stride=pair(stride), padding=pair(padding), dilation=pair(dilation),
-                     groups=groups)
+    return _autograd(x, w, grad_out, "input", **_autograd_kw(w, stride, padding, dilation, groups))
 
 
-def conv2d_weight_autograd(x, weight_shape, grad_out, *, stride=1, padding=0, dilation=1, groups=1):
-    """d<conv2d(x, w), grad_out>/dw by autograd (w's values do not matter: zeros)."""
+def conv_weight_autograd(x, weight_shape, grad_out, *, stride=1, padding=0, dilation=1, groups=1):
+    """d<conv{r}d(x, w), grad_out>/dw by autograd (w's values do not matter: zeros)."""
     w = np.zeros(tuple(int(v) for v in weight_shape), dtype=np.asarray(grad_out).dtype)
-    return _autograd(x, w, grad_out, "weight", stride=pair(stride), padding=pair(padding), dilation=pair(dilation),
-                     groups=groups)
+    return _autograd(x, w, grad_out, "weight", **_autograd_kw(w, stride, padding, dilation, groups))
+
+
+conv2d_input_autograd, conv2d_weight_autograd = conv_input_autograd, conv_weight_autograd
 
 
 def dot2d(a, b):
@@ -177,7 +216,7 @@ def conv_half(x, w, dtype):
 
 
 _CAPS = Capabilities(dtypes=("f64", "f32", "f16"), deterministic=True, padding_strings=True,
-                     padding_modes=("zeros", "reflect", "replicate", "circular"))
+                     padding_modes=("zeros", "reflect", "replicate", "circular"), padding_pairs=True)
 _VER = torch.__version__
 
 
@@ -186,16 +225,16 @@ def _torch():
     ops = {"conv2d": conv2d, "convolve2d": convolve2d, "correlate2d": correlate2d, "dot2d": dot2d,
            "torch.conv2d_same": conv2d_same, "torch.F": F,
            "torch.conv_half": conv_half,
-           "conv_transpose2d": conv_transpose2d, "conv2d_input": conv2d_input, "conv2d_weight": conv2d_weight,
-           "conv1d": conv1d, "conv3d": conv3d}
+           **{f"conv{r}d": conv for r in (1, 2, 3)}, **{f"conv_transpose{r}d": conv_transpose for r in (1, 2, 3)},
+           **{f"conv{r}d_input": conv_input for r in (1, 2, 3)}, **{f"conv{r}d_weight": conv_weight for r in (1, 2, 3)}}
     return Backend("torch", ops, _CAPS, library="torch", version=_VER)
 
 
 @builtin("torch-module")
 def _torch_module():
-    return Backend("torch-module", {"conv2d": conv2d_module},
+    return Backend("torch-module", {f"conv{r}d": conv_module for r in (1, 2, 3)},
                    Capabilities(dtypes=("f64", "f32"), examples=0.5, padding_strings=True,
-                                padding_modes=("zeros", "reflect", "replicate", "circular")),
+                                padding_modes=("zeros", "reflect", "replicate", "circular"), padding_pairs=True),
                    library="torch", version=_VER)
 
 
@@ -208,5 +247,6 @@ def _torch_unfold():
 @builtin("torch-autograd")
 def _torch_autograd():
     """The gradients of F.conv2d by autograd (backward of conv2d against grad_out)."""
-    return Backend("torch-autograd", {"conv2d_input": conv2d_input_autograd, "conv2d_weight": conv2d_weight_autograd},
+    return Backend("torch-autograd", {**{f"conv{r}d_input": conv_input_autograd for r in (1, 2, 3)},
+                                      **{f"conv{r}d_weight": conv_weight_autograd for r in (1, 2, 3)}},
                    Capabilities(dtypes=("f64", "f32"), examples=0.5), library="torch", version=_VER)

@@ -14,7 +14,7 @@ from specs import reference as ref
 from specs.backends import Backend, Capabilities, get
 from specs.case import Case
 from specs.check import ContractViolation, Mismatch
-from specs.contract import CONTRACT, FAMILY
+from specs.contract import CONTRACT, FAMILY, op_kind, op_rank
 from specs.oracle import check_family, family_expect_acc
 from specs.problem import DescriptorError, Problem, TransposeProblem, parse_any, transpose_out
 from specs.strategies import transpose_cases, transpose_problems
@@ -90,11 +90,19 @@ def test_adjoint_of_the_reference_with_output_padding_at_or_above_the_stride():
     assert np.sum(y[:, :, :p.h, :p.w] * x.astype(int)) == np.sum(a.astype(int) * ct)
 
 
+#: the rank-2 family ops; every rank: :data:`FAMILY` with :data:`RANK_CASES`
+FAMILY2 = tuple(op for op in FAMILY if op_rank(op) == 2)
+#: one integer family problem per rank (output_padding, stride, dilation, groups and bias each in use)
+RANK_CASES = {1: "tn2c4w5_o6k3_s2_p1_op1_d2_g2_nobias_f32_int",
+              2: "tn2c4h3w3_o6k3x2_s2x1_p1x0_op1x0_d1x2_g2_nobias_f32_int",
+              3: "tn1c2d3h3w2_o4k2x2x1_s2x1x1_p1x0x0_op1x0x0_d1x1x2_g2_nobias_f32_int"}
+
+
 def _case(text, seed=1):
     p = TransposeProblem.parse(text)
     c = Case.seeded(p, seed)
     rng = np.random.default_rng(seed)
-    return Case(p, {**c.arrays, "xf": rng.integers(-4, 5, (p.n, p.o, *p.out_hw())).astype(p.np_dtype)})
+    return Case(p, {**c.arrays, "xf": rng.integers(-4, 5, p.y_shape).astype(p.np_dtype)})
 
 
 def test_contract_lists_the_family_ops():
@@ -103,10 +111,10 @@ def test_contract_lists_the_family_ops():
 
 @pytest.mark.parametrize("op", FAMILY)
 def test_guard_expects_the_family_shapes(op):
-    case = _case("tn2c4h3w3_o6k3x2_s2x1_p1x0_op1x0_d1x2_g2_nobias_f32_int")
+    case = _case(RANK_CASES[op_rank(op)])
     be = get("numpy")
     y = be.call(op, case)
-    assert y.shape == (case.problem.w_shape if op == "conv2d_weight" else case.problem.y_shape)
+    assert y.shape == (case.problem.w_shape if op_kind(op) == "weight" else case.problem.y_shape)
     assert y.dtype == np.float32
 
     def wrong_shape(*args, **kw):
@@ -121,7 +129,7 @@ def test_guard_expects_the_family_shapes(op):
         return out
     bad = Backend("bad", {op: writes_input}, CAPS)
     with pytest.raises(ContractViolation, match="wrote into its input"):
-        bad.call(op, _case("tn2c4h3w3_o6k3x2_s2x1_p1x0_op1x0_d1x2_g2_bias_f32_int"))
+        bad.call(op, _case(RANK_CASES[op_rank(op)].replace("nobias", "bias")))
 
 
 @pytest.mark.parametrize("name", ["numpy", "torch", "torch-autograd"])
@@ -129,9 +137,10 @@ def test_guard_expects_the_family_shapes(op):
                                   "tn1c3h5w4_o2k2x3_s3x2_p2x1_op2x1_d1x1_g1_nobias_f64_flt",
                                   "tn2c2h4w4_o2k3x3_s2x2_p1x1_op1x1_d2x2_g2_nobias_f32_dya"])
 def test_backends_within_the_error_model(name, text):
+    """Every family op of the backend, in the rank of the descriptor and in its 1-D/3-D twin below."""
     be = get(name)
     case = _case(text)
-    for op in FAMILY:
+    for op in FAMILY2:
         if op in be.ops and (op == "conv_transpose2d" or case.problem.gradient_ok):
             if op == "conv2d_weight" and case.problem.regime == "dya":
                 continue
@@ -140,15 +149,15 @@ def test_backends_within_the_error_model(name, text):
 
 def test_error_model_is_exact_on_integers_and_positive_on_floats():
     case = _case("tn2c4h3w3_o6k3x2_s2x1_p1x0_op1x0_d1x2_g2_bias_f32_int")
-    for op in FAMILY:
+    for op in FAMILY2:
         _, allowed = family_expect_acc(ACCUMULATIONS["f32"], op, case)
         assert not np.any(allowed), op                    # the exact regime: bit for bit
     p = TransposeProblem.parse("tn2c4h3w3_o6k3x2_s2x1_p1x0_op1x0_d1x2_g2_nobias_f32_flt")
     rng = np.random.default_rng(0)
     flt = Case(p, {"x": rng.standard_normal(p.x_shape).astype(np.float32),
                    "w": rng.standard_normal(p.w_shape).astype(np.float32),
-                   "xf": rng.standard_normal((p.n, p.o, *p.out_hw())).astype(np.float32)})
-    for op in FAMILY:
+                   "xf": rng.standard_normal(p.y_shape).astype(np.float32)})
+    for op in FAMILY2:
         _, allowed = family_expect_acc(ACCUMULATIONS["f32"], op, flt)
         assert np.all(allowed > 0), op
 
@@ -160,3 +169,31 @@ def test_check_family_rejects_a_one_ulp_error_in_the_exact_regime():
     y[0, 0, 0, 0] = np.nextafter(y[0, 0, 0, 0], np.float32(np.inf))
     with pytest.raises(Mismatch, match="conv_transpose2d"):
         check_family(be, "conv_transpose2d", case, y)
+
+
+@pytest.mark.parametrize("name", ["numpy", "torch", "torch-autograd"])
+@pytest.mark.parametrize("rank", [1, 3])
+@pytest.mark.parametrize("regime", ["int", "flt"])
+def test_backends_within_the_error_model_in_every_rank(name, rank, regime):
+    be = get(name)
+    case = _case(RANK_CASES[rank].replace("_int", "_" + regime))
+    ran = 0
+    for op in FAMILY:
+        if op_rank(op) == rank and op in be.ops:
+            check_family(be, op, case, be.call(op, case))
+            ran += 1
+    assert ran
+
+
+@pytest.mark.parametrize("rank", [1, 2, 3])
+def test_references_match_torch_in_every_rank(rank):
+    case = _case(RANK_CASES[rank])
+    p = case.problem
+    t = {k: torch.from_numpy(np.asarray(v, dtype=np.float64)) for k, v in case.arrays.items() if v is not None}
+    fct = getattr(F, f"conv_transpose{rank}d")
+    assert np.array_equal(ref.conv_transpose(case.x, case.w, **p.kwargs()), fct(t["x"], t["w"], **p.kwargs()).numpy())
+    gi = getattr(torch.nn.grad, f"conv{rank}d_input")(p.y_shape, t["w"], t["x"], **p.grad_kwargs()).numpy()
+    assert np.array_equal(ref.conv_input(p.y_shape, case.w, case.x, **p.grad_kwargs()), gi)
+    gw = getattr(torch.nn.grad, f"conv{rank}d_weight")(t["xf"], p.w_shape, t["x"], **p.grad_kwargs()).numpy()
+    assert np.array_equal(ref.conv_weight(case.xf, p.w_shape, case.x, exact=True, **p.grad_kwargs()).astype(float), gw)
+    assert np.array_equal(ref.bias_grad(case.x), np.asarray(case.x, dtype=np.float64).sum(axis=(0, *range(2, 2 + rank))))
