@@ -41,6 +41,7 @@ ARG_FORMS = ("tuple", "int", "np", "list")          # the first one is the plain
 LAYOUTS = ("C", "F", "step", "T", "neg", "big")     # the first one is the plain form
 ARG_KEYS = {"s": "stride", "p": "padding", "d": "dilation"}
 from .ops import LABELS as ARRAY_NAMES  # each op's array arguments, in order
+from .ops import op_rank
 GAP = 99          # what fills the parts of a larger buffer that lie outside the view
 
 
@@ -141,7 +142,7 @@ def call_forms():
 
 # -- building the arguments ------------------------------------------------------------------------
 
-def arg_in_form(value, form: str):
+def arg_in_form(value, form: str, rank: int = 2):
     """``value`` (an int, or a tuple of ints or of (before, after) pairs: one entry per spatial axis)
     passed in argument form ``form``: ``int`` -- a plain int when every entry is the same int; ``np`` --
     numpy integer scalars (one when all equal); ``list`` -- lists instead of tuples; ``tuple`` -- the
@@ -149,7 +150,7 @@ def arg_in_form(value, form: str):
     if isinstance(value, (bool, str)) or not isinstance(value, (int, np.integer, tuple, list)):
         return value
     if isinstance(value, (int, np.integer)):
-        value = (int(value), int(value))          # a bare int: its 2-D pair (the contract's plain form)
+        value = (int(value),) * rank              # a bare int: one entry per spatial axis (the plain form)
     try:
         items = [tuple(int(t) for t in v) if isinstance(v, (tuple, list)) else int(v) for v in value]
     except (TypeError, ValueError):
@@ -224,7 +225,7 @@ def apply(form: CallForm | None, op: str, args, kwargs):
         out.append(a)
     for key, val in list(kwargs.items()):
         if key in ("stride", "padding", "dilation"):
-            kwargs[key] = arg_in_form(val, getattr(form, key))
+            kwargs[key] = arg_in_form(val, getattr(form, key), op_rank(op) if op in ARRAY_NAMES else 2)
         elif key in names and isinstance(val, np.ndarray):
             kwargs[key] = layout(val, form.layout(key), form.readonly)
     return tuple(out), kwargs

@@ -471,19 +471,20 @@ def transpose_cases(draw, caps, *, weight=False, forward=False, **opts):
 
 
 def transpose(**opts):
-    """Factory: backend -> transposed-conv/gradient case strategy."""
+    """Factory: backend -> transposed-conv/gradient case strategy (``rank=`` 1, 2 or 3)."""
     return lambda be: transpose_cases(be.caps, **opts)
 
 
 # -- padding strings and padding modes of conv2d (issue 10) --------------------------------------
 
-def same_padding_cases(caps, **opts):
-    """conv2d cases at stride 1 (where padding='same' is defined), every kernel parity and dilation."""
-    return conv_cases(caps, sh=1, sw=1, **opts)
+def same_padding_cases(caps, rank=2, **opts):
+    """conv{rank}d cases at stride 1 (where padding='same' is defined), every kernel parity and dilation."""
+    return conv_cases(caps, rank=rank, **{"s" + a: 1 for a in AXES[rank]}, **opts)
 
 
-def padding_mode_cases(caps, **opts):
-    """conv2d cases whose padding lies below the input size on each axis (reflect's limit: a reflection
+def padding_mode_cases(caps, rank=2, **opts):
+    """conv{rank}d cases whose padding lies below the input size on each axis (reflect's limit: a reflection
     needs pad < size; circular's is pad <= size)."""
-    return conv_problems(caps, **opts).filter(lambda p: p.ph < p.h and p.pw < p.w).flatmap(
+    return conv_problems(caps, rank=rank, **opts).filter(
+        lambda p: all(max(pad) < L for pad, L in zip(p.pads, p.spatial))).flatmap(
         lambda p: data_for(p, [("x", p.x_shape), ("w", p.w_shape)] + ([("b", p.b_shape)] if p.bias else [])))

@@ -61,6 +61,10 @@ REQUIRES = {
     "seams": "declared sizes reach the envelope's seams (max_size, if declared, at least 16)",
     "padding_strings": "conv2d accepts padding='valid'/'same' (Capabilities.padding_strings)",
     "padding_modes": "conv2d accepts a padding_mode besides zeros (Capabilities.padding_modes)",
+    "padding_pairs": "the forward convs accept (before, after) padding pairs (Capabilities.padding_pairs)",
+    "nchw": "the contract's own layouts: channels first, OIHW weights (claims that call a conv op raw, "
+            "bypassing Backend.call and its layout maps, need it)",
+    "nhwc": "channels-last activations (Capabilities.layout == 'NHWC')",
 }
 
 
@@ -141,6 +145,15 @@ class Claim:
 
 
 REGISTRY: dict[str, Claim] = {}
+
+
+def ranked(cid: str, rank: int) -> str:
+    """The id of a claim's ``rank``-D variant: 'conv2d'/'transpose2d' in the id become the rank's, and an id
+    without one gets a 'conv{rank}d-' prefix (rank 2 keeps its id: the 2-D claims came first)."""
+    if rank == 2:
+        return cid
+    out = cid.replace("conv2d", f"conv{rank}d").replace("transpose2d", f"transpose{rank}d")
+    return out if out != cid else f"conv{rank}d-{cid}"
 
 
 def claim(*, id: str, statement: str, source: str, needs, expected: str, cases, outside=None, condition="",
@@ -237,6 +250,9 @@ def applicable(c: Claim, be) -> tuple[bool, str]:
         "seams": caps.max_size is None or caps.max_size >= 16,
         "padding_strings": getattr(caps, "padding_strings", False),
         "padding_modes": bool(set(getattr(caps, "padding_modes", ("zeros",))) - {"zeros"}),
+        "padding_pairs": getattr(caps, "padding_pairs", False),
+        "nchw": (getattr(caps, "layout", "NCHW"), getattr(caps, "weight_layout", "OIHW")) == ("NCHW", "OIHW"),
+        "nhwc": getattr(caps, "layout", "NCHW") == "NHWC",
     }
     for r in sorted(c.requires):
         if r.startswith("dtype:"):
@@ -254,6 +270,9 @@ def applicable(c: Claim, be) -> tuple[bool, str]:
         elif r == "gpu":
             if not checks["gpu"]:
                 return False, f"{be.name} does not run on a GPU (the claim is about GPU paths)"
+        elif r in ("nchw", "nhwc") and not checks[r]:
+            return False, (f"{be.name} declares layout {getattr(caps, 'layout', 'NCHW')}, weights "
+                           f"{getattr(caps, 'weight_layout', 'OIHW')}; the claim needs {REQUIRES[r]}")
         elif not checks[r]:
             return False, f"{be.name} declares no {r} support"
     return True, ""

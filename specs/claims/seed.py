@@ -13,7 +13,8 @@ from ..case import Case, cast
 from ..check import close, equal, holds
 from ..oracle import check_conv, check_signal_modes, conv_expect, conv_of, signal_call, signal_expect
 from ..problem import Problem, SignalProblem
-from . import CONDITIONAL, HOLDS, REFUTED, claim
+from ..ops import RANKS
+from . import CONDITIONAL, HOLDS, REFUTED, claim, ranked
 
 Q = "seed 001 (question, post 335321)"
 A1 = "seed 000 (answer, post 335327)"
@@ -300,65 +301,84 @@ def _group_blocks(be, case):
         xg = np.zeros_like(case.x)
         xg[:, g * cg:(g + 1) * cg] = case.x[:, g * cg:(g + 1) * cg]
         probe = conv_of(xg, case.w, problem=pb)
-        y = be.call("conv2d", probe)
+        y = be.call(p.op, probe)
         exp, allowed = conv_expect(be, probe)
         others = np.ones(p.o, dtype=bool)
         others[g * og:(g + 1) * og] = False
         close(y[:, others], exp[:, others], allowed[:, others],
-              f"W_row is not block diagonal: {be.name}.conv2d with only group {g}'s input channels nonzero, on the "
+              f"W_row is not block diagonal: {be.name}.{p.op} with only group {g}'s input channels nonzero, on the "
               "output channels of the other groups", sides={"x (group only)": xg, "w": case.w, "observed": y})
 
 
-@claim(id="im2col-matmul", group="seed", source=f"{Q} (quoted course notes)", needs={"conv2d"}, expected=HOLDS,
-       statement="A conv layer is one matrix product W_row . X_col (im2col) for every stride, padding and "
-                 "dilation, with groups as a block-diagonal W_row",
-       cases=S.conv(), examples=EDGE)
-def _(be, case):
+def _im2col_matmul(be, case):
     p = case.problem
     if p.g > 1:
         _group_blocks(be, case)
-    y = be.call("conv2d", case)
+    y = be.call(p.op, case)
     _, allowed = conv_expect(be, case)
     mm = ref.im2col(case.x, case.w, case.b, **p.kwargs())
-    close(y, mm, allowed, f"{be.name}.conv2d vs W_row @ X_col",
+    close(y, mm, allowed, f"{be.name}.{p.op} vs W_row @ X_col",
           sides={"x": case.x, "w": case.w, "observed": y, "W_row @ X_col": mm})
+
+
+for _r in RANKS:
+    claim(id=ranked("im2col-matmul", _r), group="seed", source=f"{Q} (quoted course notes)", needs={f"conv{_r}d"},
+          expected=HOLDS, budget=1.0 if _r == 2 else 0.5,
+          statement=f"A conv{_r}d layer is one matrix product W_row . X_col (im2col) for every stride, padding and "
+                    "dilation, with groups as a block-diagonal W_row",
+          cases=S.conv(rank=_r, asymmetric=None), examples=EDGE if _r == 2 else ())(_im2col_matmul)
 
 
 # 10/11 ---------------------------------------------------------------------------------------------
 ONE_BY_ONE = dict(kh=1, kw=1, sh=1, sw=1, ph=0, pw=0, dh=1, dw=1, g=1)
 
 
-@claim(id="1x1-conv-is-channel-matmul", group="seed", source=A1, needs={"conv2d"}, expected=HOLDS,
-       statement="A 1x1 conv is, at every pixel, the dot product of the channel vector with each filter: a "
-                 "matrix product over channels",
-       cases=S.conv(**ONE_BY_ONE))
-def _(be, case):
-    y = be.call("conv2d", case)
-    _, allowed = conv_expect(be, case)
-    mm = np.einsum("nchw,oc->nohw", case.x.astype(np.float64), case.w[:, :, 0, 0].astype(np.float64))
-    if case.b is not None:
-        mm = mm + case.b.astype(np.float64)[None, :, None, None]
-    close(y, mm, allowed, f"{be.name}.conv2d (1x1) vs W @ x per pixel", sides={"x": case.x, "W": case.w[:, :, 0, 0]})
+def _one_by_one(rank):
+    """Pins of a 1x1 (1, 1x1x1) conv with stride 1, no padding, no dilation, one group, in ``rank`` dims."""
+    from ..problem import AXES
+    return {**{f"{k}{a}": v for a in AXES[rank] for k, v in (("k", 1), ("s", 1), ("p", 0), ("d", 1))}, "g": 1}
 
 
-@claim(id="1x1-conv-keeps-height-width", group="seed", source=A1, needs={"conv2d"}, expected=HOLDS,
-       statement="A 1x1 conv with stride 1 and no padding changes the depth, not the height or width",
-       cases=S.conv(**ONE_BY_ONE))
-def _(be, case):
+def _channel_matmul(be, case):
     p = case.problem
-    y = be.op("conv2d")(case.x, case.w, case.b, **p.kwargs())    # raw call: the shape is the property
+    y = be.call(p.op, case)
+    _, allowed = conv_expect(be, case)
+    mm = np.einsum("nc...,oc->no...", case.x.astype(np.float64), case.w.reshape(p.o, p.c).astype(np.float64))
+    if case.b is not None:
+        mm = mm + case.b.astype(np.float64).reshape((1, -1) + (1,) * p.rank)
+    close(y, mm, allowed, f"{be.name}.{p.op} (1x1) vs W @ x per position", sides={"x": case.x,
+                                                                                 "W": case.w.reshape(p.o, p.c)})
+
+
+def _keeps_size(be, case):
+    p = case.problem
+    y = be.op(p.op)(case.x, case.w, case.b, **p.kwargs())    # raw call: the shape is the property
     shape = np.shape(y)
-    holds(shape == (p.n, p.o, p.h, p.w), f"{be.name}.conv2d (1x1, stride 1, pad 0) of {case.x.shape} gave {shape}, "
-          f"expected {(p.n, p.o, p.h, p.w)}")
+    holds(shape == (p.n, p.o, *p.spatial), f"{be.name}.{p.op} (1x1, stride 1, pad 0) of {case.x.shape} gave {shape}, "
+          f"expected {(p.n, p.o, *p.spatial)}")
+
+
+for _r in RANKS:
+    claim(id=ranked("1x1-conv-is-channel-matmul", _r), group="seed", source=A1, needs={f"conv{_r}d"}, expected=HOLDS,
+          statement="A 1x1 conv is, at every position, the dot product of the channel vector with each filter: a "
+                    "matrix product over channels" + ("" if _r == 2 else f" (conv{_r}d)"),
+          cases=S.conv(rank=_r, **_one_by_one(_r)), budget=1.0 if _r == 2 else 0.5)(_channel_matmul)
+    claim(id=ranked("1x1-conv-keeps-height-width", _r), group="seed", source=A1, needs={f"conv{_r}d"},
+          expected=HOLDS, budget=1.0 if _r == 2 else 0.25,
+          statement="A 1x1 conv with stride 1 and no padding changes the depth, not the spatial size"
+                    + ("" if _r == 2 else f" (conv{_r}d)"),
+          cases=S.conv(rank=_r, **_one_by_one(_r)))(_keeps_size)
 
 
 # 12 -------------------------------------------------------------------------------------------------
-@claim(id="conv-is-sum-of-channel-correlations", group="seed", source=A1, needs={"conv2d"}, expected=HOLDS,
-       statement="A multi-channel conv layer is the sum over input channels of single-channel 2-D "
-                 "cross-correlations (valid mode)",
-       cases=S.conv(sh=1, sw=1, ph=0, pw=0, dh=1, dw=1, g=1, bias=False, max_class=2))
-def _(be, case):
-    y = be.call("conv2d", case)
+def _unit(rank, **extra):
+    from ..problem import AXES
+    return {**{f"{k}{a}": v for a in AXES[rank] for k, v in (("s", 1), ("p", 0), ("d", 1))}, **extra}
+
+
+def _sum_of_correlations(be, case):
+    p = case.problem
+    y = be.call(p.op, case)
     _, allowed = conv_expect(be, case)
     x, w = case.x.astype(np.float64), case.w.astype(np.float64)
     s = np.zeros(y.shape)
@@ -366,26 +386,37 @@ def _(be, case):
         for o in range(w.shape[0]):
             for c in range(x.shape[1]):
                 s[n, o] += ref.correlate(x[n, c], w[o, c], "valid")
-    close(y, s, allowed, f"{be.name}.conv2d vs sum_c correlate2d(x[n,c], w[o,c], 'valid')",
+    close(y, s, allowed, f"{be.name}.{p.op} vs sum_c correlate(x[n,c], w[o,c], 'valid')",
           sides={"x": case.x, "w": case.w, "observed": y, "sum of correlations": s})
 
 
+for _r in RANKS:
+    claim(id=ranked("conv-is-sum-of-channel-correlations", _r), group="seed", source=A1, needs={f"conv{_r}d"},
+          expected=HOLDS, budget=1.0 if _r == 2 else 0.5,
+          statement=f"A multi-channel conv layer is the sum over input channels of single-channel {_r}-D "
+                    "cross-correlations (valid mode)",
+          cases=S.conv(rank=_r, max_class=2, bias=False, **_unit(_r, g=1)))(_sum_of_correlations)
+
+
 # 13 -------------------------------------------------------------------------------------------------
-@claim(id="fc-layer-is-whole-input-conv", group="seed", source=f"{A1} (note 2); {Q} (quoted book)",
-       needs={"conv2d"}, expected=HOLDS,
-       statement="A fully connected layer y = W x + b (a dot product per output) equals a conv layer whose "
-                 "kernel covers the whole input",
-       cases=S.conv(kernel=lambda h, w: (h, w), g=1, sh=1, sw=1, max_class=2))
-def _(be, case):
-    y = be.call("conv2d", case)
+def _fc_layer(be, case):
+    y = be.call(case.problem.op, case)
     _, allowed = conv_expect(be, case)
     p = case.problem
     W = case.w.reshape(p.o, -1).astype(np.float64)
     fc = case.x.reshape(p.n, -1).astype(np.float64) @ W.T
     if case.b is not None:
         fc = fc + case.b.astype(np.float64)
-    close(y.reshape(p.n, p.o), fc, allowed.reshape(p.n, p.o), f"{be.name}.conv2d (whole-input kernel) vs W x + b",
-          sides={"x": case.x, "W": W, "conv2d": y.reshape(p.n, p.o), "Wx+b": fc})
+    close(y.reshape(p.n, p.o), fc, allowed.reshape(p.n, p.o), f"{be.name}.{p.op} (whole-input kernel) vs W x + b",
+          sides={"x": case.x, "W": W, p.op: y.reshape(p.n, p.o), "Wx+b": fc})
+
+
+for _r in RANKS:
+    claim(id=ranked("fc-layer-is-whole-input-conv", _r), group="seed", source=f"{A1} (note 2); {Q} (quoted book)",
+          needs={f"conv{_r}d"}, expected=HOLDS, budget=1.0 if _r == 2 else 0.5,
+          statement="A fully connected layer y = W x + b (a dot product per output) equals a conv layer whose "
+                    "kernel covers the whole input" + ("" if _r == 2 else f" (conv{_r}d)"),
+          cases=S.conv(rank=_r, kernel=lambda *sizes: sizes, g=1, max_class=2))(_fc_layer)
 
 
 # 14 -------------------------------------------------------------------------------------------------
@@ -501,13 +532,17 @@ def _(be, case):
 
 
 # the contract itself: every op against the definition -----------------------------------------------
-@claim(id="conv2d-matches-definition", group="seed", source="contract (README); seed 000 formula",
-       needs={"conv2d"}, expected=HOLDS,
-       statement="conv2d equals the direct sum of the definition for every shape, stride, padding, dilation, "
-                 "groups, bias and dtype, within the error model",
-       cases=S.conv(), examples=EDGE, budget=2.0)
-def _(be, case):
-    check_conv(be, case, be.call("conv2d", case))
+def _matches_definition(be, case):
+    check_conv(be, case, be.call(case.problem.op, case), what=case.problem.op)
+
+
+for _r in RANKS:
+    claim(id=ranked("conv2d-matches-definition", _r), group="seed", source="contract (README); seed 000 formula",
+          needs={f"conv{_r}d"}, expected=HOLDS,
+          statement=f"conv{_r}d equals the direct sum of the definition for every shape, stride, padding (symmetric, "
+                    "or (before, after) pairs where declared), dilation, groups, bias and dtype, within the error model",
+          cases=S.conv(rank=_r, asymmetric=None), examples=EDGE if _r == 2 else (),
+          budget=2.0 if _r == 2 else 1.0)(_matches_definition)
 
 
 @claim(id="signal-ops-match-definition", group="seed", source="contract (README); scipy.signal semantics",

@@ -84,13 +84,13 @@ def register(extra: dict):
 
 
 def test_every_builtin_claim_has_a_twin():
-    from . import twins_extra  # noqa: F401  (library and CUDA twins)
+    from . import test_pitfalls, twins_extra, twins_ranks  # noqa: F401  (library and CUDA twins)
     missing = sorted(set(REGISTRY) - set(TWINS) - {c for c in REGISTRY if REGISTRY[c].group == "user"})
     assert not missing, f"claims without a wrong twin (a property that cannot be shown to fail): {missing}"
 
 
 def _twin_params():
-    from . import twins_extra  # noqa: F401
+    from . import test_pitfalls, twins_extra, twins_ranks  # noqa: F401
     return [pytest.param(cid, t, id=cid) for cid, t in TWINS.items()]
 
 
