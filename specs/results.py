@@ -18,7 +18,9 @@ import numpy as np
 
 RESULTS_SCHEMA = "convspec-results/2"
 AUDIT_SCHEMA = "convspec-audit/2"
-VECTORS_SCHEMA = "convspec-vectors/1"
+VECTORS_SCHEMA = "convspec-vectors/2"
+#: the earlier vector manifests (conv2d and the signal ops), still read by ``check-vectors``
+VECTORS_SCHEMA_V1 = "convspec-vectors/1"
 MAX_ARRAY_NUMEL = 4096          # larger arrays are left out of reports (the repro command has them)
 MAX_MESSAGE = 4000
 

@@ -49,19 +49,43 @@ def test_vectors_round_trip(tmp_path):
     r = specs("vectors", "--out", str(tmp_path))
     assert r.returncode == 0, r.stderr
     m = json.loads((tmp_path / "manifest.json").read_text())
-    assert m["schema"] == "convspec-vectors/1" and len(m["vectors"]) > 100
+    assert m["schema"] == "convspec-vectors/2" and len(m["vectors"]) > 300
     from specs.results import validate
     validate(m)
     ids = {v["id"] for v in m["vectors"]}
     for needle in ("kernel-larger-than-input", "padding-beyond-kernel", "stride-beyond-kernel", "depthwise",
-                   "batch-1", "batch-5", "correlate2d/even-kernel/same"):
+                   "batch-1", "batch-5", "correlate2d/even-kernel/same", "conv1d/padding-pairs", "conv3d/grouped",
+                   "conv_transpose3d/op-below-dilation", "conv1d_input/strided", "conv3d_weight/strided"):
         assert any(needle in i for i in ids), needle
+    ops = {v["op"] for v in m["vectors"]}
+    from specs.contract import CONTRACT
+    assert ops == set(CONTRACT), set(CONTRACT) - ops           # every op of the contract, every rank
     good = specs("check-vectors", str(tmp_path), "--impl", gallery_path("correct_torch"), "--isolation", "none")
     assert good.returncode == 0 and " 0 failed" in good.stdout, good.stdout
-    scipy_all = specs("check-vectors", str(tmp_path), "--backend", "scipy")
-    assert scipy_all.returncode == 0 and "0 failed, 0 skipped" in scipy_all.stdout, scipy_all.stdout
+    torch_all = specs("check-vectors", str(tmp_path), "--backend", "torch")
+    assert torch_all.returncode == 0 and "0 failed, 0 skipped" in torch_all.stdout, torch_all.stdout
+    scipy_all = specs("check-vectors", str(tmp_path), "--backend", "scipy")       # no transposed convs: skipped
+    assert scipy_all.returncode == 0 and " 0 failed" in scipy_all.stdout, scipy_all.stdout
+    flip = specs("check-vectors", str(tmp_path), "--impl", gallery_path("transpose_forgets_flip"), "--isolation", "none")
+    assert flip.returncode == 1 and "FAIL conv_transpose2d" in flip.stdout, flip.stdout
     bad = specs("check-vectors", str(tmp_path), "--impl", gallery_path("same_centring_swapped"), "--isolation", "none")
     assert bad.returncode == 1 and "FAIL correlate2d" not in bad.stdout and "FAIL convolve2d" in bad.stdout
+
+
+def test_check_vectors_still_reads_version_1_sets(tmp_path):
+    """A convspec-vectors/1 set (conv2d and the signal ops, padding one int per axis, no rank) is still served."""
+    assert specs("vectors", "--out", str(tmp_path)).returncode == 0
+    m = json.loads((tmp_path / "manifest.json").read_text())
+    old = [dict(v) for v in m["vectors"] if v["op"] in ("conv2d", "convolve2d", "correlate2d")]
+    for v in old:
+        v.pop("rank")
+        if v["op"] == "conv2d":
+            v["params"] = {**v["params"], "padding": [lo for lo, _ in v["params"]["padding"]]}
+    (tmp_path / "manifest.json").write_text(json.dumps({**m, "schema": "convspec-vectors/1", "vectors": old}))
+    from specs.results import validate
+    validate(json.loads((tmp_path / "manifest.json").read_text()))
+    r = specs("check-vectors", str(tmp_path), "--backend", "torch")
+    assert r.returncode == 0 and f"{len(old)} passed, 0 failed" in r.stdout, r.stdout
 
 
 def test_audit_is_deterministic_and_takes_user_claims(tmp_path):
