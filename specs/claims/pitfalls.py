@@ -571,3 +571,47 @@ def _(be, case):
     model = transpose_taps_in_half(case)
     equal(y, model, f"torch conv_transpose{p.rank}d({p.dtype}) vs fp32 per-tap sums + taps added in {p.dtype}",
           sides={"x": case.x, "w": case.w, "torch": y, "model": model, "rounded once": _rounded_once(case, True)})
+
+
+def _half_grads(be, case):
+    """The input and weight gradients of the backend's torch.F.conv{r}d in the case's half format, by autograd
+    (torch's convolution_backward, what torch.nn.grad.conv{r}d_input/_weight call too); float64 results."""
+    p = case.problem
+    td = _torch_dtype(p.dtype)
+    gy = _t(np.asarray(case.x, dtype=np.float32)).to(td)
+    w = _t(np.asarray(case.w, dtype=np.float32)).to(td).requires_grad_(True)
+    xf = _t(np.asarray(case.xf, dtype=np.float32)).to(td).requires_grad_(True)
+    y = getattr(be.op("torch.F"), f"conv{p.rank}d")(xf, w, stride=p.stride, padding=p.padding_arg(),
+                                                  dilation=p.dilation, groups=p.g)
+    y.backward(gy)
+    return (xf.grad.float().numpy().astype(np.float64), w.grad.float().numpy().astype(np.float64))
+
+
+@st.composite
+def half_grad_cases(draw):
+    """Half-format gradient problems (a transposed conv whose output_padding lies below the stride: the backward
+    pass of a conv) with integer grad_out, weights and forward input (:data:`HALF_DATA`)."""
+    case = draw(half_cases(transposed=True).filter(lambda c: c.problem.gradient_ok))
+    p = case.problem
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    mx, _ = HALF_DATA[p.dtype]
+    return Case(p, {**case.arrays, "xf": cast(rng.integers(-mx, mx + 1, size=p.y_shape).astype(np.float64), p.dtype)})
+
+
+@claim(id="torch-cpu-half-gradients-round-once", group="torch", source=HALF_SRC, needs={"torch.F"}, expected=REFUTED,
+       budget=0.5, version_note=HALF_NOTE,
+       statement="The input and weight gradients of conv1d/2d/3d (autograd; torch.nn.grad.conv*_input/_weight run the "
+                 "same kernels) in float16 and bfloat16 on the CPU return the exact gradient rounded once to the "
+                 "format, as the forward convs do by accumulating in fp32",
+       cases=lambda be: half_grad_cases())
+def _(be, case):
+    p = case.problem
+    gi, gw = _half_grads(be, case)
+    x, w, xf = (np.asarray(a, dtype=np.float64) for a in (case.x, case.w, case.xf))
+    kw = p.grad_kwargs()
+    ei = ref.conv_input(p.y_shape, w, x, **kw)
+    ew = ref.conv_weight(xf, p.w_shape, x, **kw)
+    equal(gi, np.asarray(cast(ei, p.dtype), dtype=np.float64), f"torch conv{p.rank}d_input({p.dtype}) vs the exact "
+          "gradient rounded once", sides={"grad_out": case.x, "w": case.w, "torch": gi, "exact": ei})
+    equal(gw, np.asarray(cast(ew, p.dtype), dtype=np.float64), f"torch conv{p.rank}d_weight({p.dtype}) vs the exact "
+          "gradient rounded once", sides={"x": case.xf, "grad_out": case.x, "torch": gw, "exact": ew})

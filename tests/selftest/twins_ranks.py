@@ -149,7 +149,25 @@ def _bias_twin():
 
 _BY_ID["conv2d-bias-grad-is-sum"] = _bias_twin
 
+def _fp32_then_round(fn):
+    """F.conv{r}d that computes half-precision inputs in float32 and rounds the result once (so its autograd
+    gradients accumulate in fp32 and round once too)."""
+    def conv(x, w, b=None, **kw):
+        if x.dtype in (torch.float16, torch.bfloat16):
+            return fn(x.float(), w.float(), None if b is None else b.float(), **kw).to(x.dtype)
+        return fn(x, w, b, **kw)
+    return conv
+
+
+def _rounds_once_twin():
+    base = backends.get("torch")
+    fake = _FakeF(conv1d=_fp32_then_round(TF.conv1d), conv2d=_fp32_then_round(TF.conv2d),
+                  conv3d=_fp32_then_round(TF.conv3d))
+    return Backend("half-grads-in-fp32", {**base.ops, "torch.F": fake}, base.caps, origin="selftest")
+
+
+register({"torch-cpu-half-gradients-round-once": _rounds_once_twin})
+
 #: the 1-D and 3-D variants (the 2-D ids keep the twins they had); conv2d-padding-pairs-are-np-pad is new in 2-D too
 register({ranked(cid, r): twin for cid, twin in _BY_ID.items() for r in RANKS
           if (r != 2 or cid == "conv2d-padding-pairs-are-np-pad") and ranked(cid, r) in REGISTRY})
-del torch
