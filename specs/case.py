@@ -39,12 +39,16 @@ def round_significand(a, bits: int):
 
 
 def cast(values, dtype: str):
-    """Cast float64 values into the problem dtype (bf16 travels as float32 holding bf16 values)."""
+    """Cast float64 values into the problem dtype, rounding to nearest even (bf16: ``ml_dtypes.bfloat16``
+    arrays, rounded to 8 significant bits through float32 -- exact, as the rounded values are
+    representable -- so no double rounding)."""
     if dtype == "c128":
         return np.asarray(values, dtype=np.complex128)
     v = np.asarray(values, dtype=np.float64)
     if dtype == "bf16":
-        return round_significand(v.astype(np.float32), 8)
+        from .problem import np_dtype
+        r = round_significand(v.astype(np.float32), 8)
+        return r.astype(np_dtype("bf16"))
     from .problem import np_dtype
     return v.astype(np_dtype(dtype))
 

@@ -1,43 +1,56 @@
 """The contract every backend and every outside implementation provides (any subset of it).
 
-``conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1)``
-    The CNN layer, i.e. cross-correlation, NCHW.  x: (N, C_in, H, W); w: (C_out, C_in/groups, kH, kW);
-    b: (C_out,) or None.  stride, padding, dilation: an int or a pair; padding is zero fill.
-    Returns (N, C_out, H_out, W_out), H_out = floor((H + 2 pH - dH (kH - 1) - 1) / sH) + 1,
-    in the dtype of x.
+Ops (r = 1, 2, 3 spatial dimensions; L = (W,), (H, W) or (D, H, W); channels first, torch's weight layouts)::
 
-``convolve2d(a, k, mode="full")`` / ``correlate2d(a, k, mode="full")``
-    2-D signal convolution / correlation, zero fill, modes full/same/valid, with scipy.signal's
-    semantics exactly ('same' centring for even kernels, 'valid' when the kernel is the larger).
-    Returns the result_type of (a, k).
+    conv1d / conv2d / conv3d (x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1)
+        The CNN layer, i.e. cross-correlation.  x: (N, C_in, *L); w: (C_out, C_in/groups, *k); b: (C_out,) or None.
+        y[n, o, i] = b[o] + sum over c < C_in/G and kernel taps u of x[n, g*C_in/G + c, i*s + u*d - p_before] * w[o, c, u]
+        (multi-indices, per axis; g = o // (C_out/G); zero fill outside x).  stride, dilation: an int or r ints;
+        padding: an int or r ints (symmetric), r (before, after) pairs (padding_pairs), 'valid' or 'same'
+        (padding_strings); padding_mode (padding_modes).  Returns (N, C_out, *L_out),
+        L_out = floor((L + p_before + p_after - d (k - 1) - 1) / s) + 1 per axis, in the dtype of x.
+    conv_transpose1d / conv_transpose2d / conv_transpose3d (x, w, b=None, *, stride=1, padding=0, output_padding=0,
+                                                              groups=1, dilation=1)
+        The transposed conv (torch semantics), the adjoint of conv{r}d.  x: (N, C_in, *L); w: (C_in, C_out/groups, *k);
+        b: (C_out,) or None.  Every element scatters through the kernel:
+        y[n, g*C_out/G + o, i*s + u*d - p] += x[n, g*C_in/G + c, i] * w[g*C_in/G + c, o, u].  padding: an int or r ints;
+        output_padding: an int or r ints, each smaller than the stride or the dilation on its axis.  Returns
+        (N, C_out, *L_out), L_out = (L - 1) s - 2 p + d (k - 1) + output_padding + 1, in the dtype of x.
+    conv1d_input / conv2d_input / conv3d_input (input_shape, w, grad_out, *, stride=1, padding=0, dilation=1, groups=1)
+        The gradient of <conv{r}d(x, w), grad_out> with respect to x (torch.nn.grad.conv{r}d_input): x has shape
+        input_shape (N, C_in, *L), w is the conv's weight (C_out, C_in/groups, *k), grad_out has the conv's output
+        shape.  padding: an int or r ints.  Returns input_shape in the dtype of grad_out.
+    conv1d_weight / conv2d_weight / conv3d_weight (x, weight_shape, grad_out, *, stride=1, padding=0, dilation=1,
+                                                   groups=1)
+        The gradient with respect to w (torch.nn.grad.conv{r}d_weight), of shape weight_shape (C_out, C_in/groups, *k):
+        gw[o, c, u] = sum over n and output positions i of grad_out[n, o, i] * xp[n, g(o)*C_in/G + c, i*s + u*d]
+        (xp: x zero-padded).  The bias gradient is grad_out summed over the batch and spatial axes.  Returns
+        weight_shape in the dtype of grad_out.
+    convolve2d / correlate2d (a, k, mode="full")
+        2-D signal convolution / correlation, zero fill, modes full/same/valid, with scipy.signal's semantics exactly
+        ('same' centring for even kernels: the full result from (P-1)//2 for convolve, P//2 for correlate; 'valid'
+        also when the kernel is the larger; correlation is convolution with rot180(conj(k))).  Returns the
+        result_type of (a, k).
 
-``conv_transpose2d(x, w, b=None, *, stride=1, padding=0, output_padding=0, groups=1, dilation=1)``
-    The transposed conv (torch semantics), the adjoint of conv2d.  x: (N, C_in, H, W); w: (C_in,
-    C_out/groups, kH, kW) (torch's layout); b: (C_out,) or None.  Every element scatters through the
-    kernel: y[n, g*C_out/G + o, i*sH + u*dH - pH, j*sW + v*dW - pW] += x[n, g*C_in/G + c, i, j] * w[g*C_in/G + c, o, u, v].
-    output_padding (an int or a pair) must be smaller than the stride or the dilation on its axis.  Returns
-    (N, C_out, H_out, W_out), H_out = (H - 1) sH - 2 pH + dH (kH - 1) + opH + 1, in the dtype of x.
+Capabilities an implementation declares (CAPABILITIES = {...}; the suite never draws outside them)::
 
-``conv2d_input(input_shape, w, grad_out, *, stride=1, padding=0, dilation=1, groups=1)``
-    The gradient of <conv2d(x, w), grad_out> with respect to x (torch.nn.grad.conv2d_input): x has shape
-    ``input_shape`` (N, C_in, H, W), w is conv2d's weight (C_out, C_in/groups, kH, kW), grad_out has
-    conv2d's output shape.  Returns ``input_shape`` in the dtype of grad_out.
-
-``conv2d_weight(x, weight_shape, grad_out, *, stride=1, padding=0, dilation=1, groups=1)``
-    The gradient with respect to w (torch.nn.grad.conv2d_weight), of shape ``weight_shape`` (C_out,
-    C_in/groups, kH, kW): gw[o, c, u, v] = sum over n, i, j of grad_out[n, o, i, j] * xp[n, g(o)*C_in/G + c,
-    i*sH + u*dH, j*sW + v*dW].  Returns ``weight_shape`` in the dtype of grad_out.
-
-``conv1d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1)`` / ``conv3d(...)``
-    conv2d in one / three spatial dimensions: x (N, C_in, L) / (N, C_in, D, H, W), w (C_out, C_in/groups, k)
-    / (C_out, C_in/groups, kD, kH, kW); stride, padding, dilation an int or a tuple of length 1 / 3; zero
-    padding.  The same output-size formula on each axis, in the dtype of x.
-
-conv2d's ``padding`` may also be ``'valid'`` (none) or ``'same'`` (stride 1 only: d (k - 1) per axis, d (k - 1) // 2
-before and the rest after, so the extra element of an even kernel goes at the end) when the implementation
-declares ``padding_strings``, and conv2d takes ``padding_mode`` (``'zeros'`` -- the default -- ``'reflect'``,
-``'replicate'``, ``'circular'``: np.pad's ``reflect``, ``edge``, ``wrap``) for the modes it declares in
-``padding_modes``; reflect needs a pad below the input size, circular one at most the size.
+    padding_strings  conv{r}d accepts padding='valid' (none) and 'same' (stride 1 only: d (k - 1) per axis,
+                     d (k - 1) // 2 before and the rest after: the extra element of an even kernel at the end)
+    padding_modes    the conv{r}d padding_mode values accepted besides 'zeros' (the default): 'reflect',
+                     'replicate', 'circular' = np.pad's reflect, edge, wrap; reflect needs pad < size, circular
+                     pad <= size
+    padding_pairs    conv{r}d accepts explicit (before, after) pairs per axis, asymmetric allowed
+    layout           "NCHW" (default: channels first) or "NHWC" (channels last: every activation -- x, grad_out,
+                     the result, input_shape -- is passed and expected with the channel axis last, for every rank)
+    weight_layout    "OIHW" (default: torch's (a, b, *k)) or "HWIO" ((*k, b, a): (*k, C_in/G, C_out) for the convs and
+                     their gradients, (*k, C_out/G, C_in) for the transposed convs)
+    dtypes           the data dtypes tested, out of f64, f32, f16, bf16 (ml_dtypes.bfloat16 arrays)
+    accumulate       the accumulator format of half-precision data, per dtype or per op kind and dtype
+                     ({"f16": "f32"} is the default; {"transpose:f16": "f16"} declares float16 sums for the
+                     transposed convs): the error model's bound follows it
+    accuracy         "direct" (every output a plain sum: the elementwise bound) or "fast" (FFT/Winograd: normwise)
+    stride, dilation, groups, padding, bias, max_size, max_channels, max_batch, max_kernel, mode, timeout,
+    deterministic, gpu, examples: see specs.backends.Capabilities
 
 numpy arrays in, numpy arrays out, in every argument form and memory layout of :mod:`specs.forms`
 (stride/padding/dilation as ints, numpy integers, tuples or lists; arrays C- or Fortran-ordered,
@@ -72,8 +85,21 @@ import numpy as np
 
 from . import forms
 from .check import ContractViolation
-from .ops import (CONTRACT, CONV_OPS, FAMILY, INPUT_GRAD_OPS, LABELS, RANKS, SHAPE_ARGS,  # noqa: F401
-                  SIGNAL_OPS, TRANSPOSE_OPS, WEIGHT_GRAD_OPS, family_op, op_kind, op_rank)
+from .ops import (  # noqa: F401
+    CONTRACT,
+    CONV_OPS,
+    FAMILY,
+    INPUT_GRAD_OPS,
+    LABELS,
+    RANKS,
+    SHAPE_ARGS,
+    SIGNAL_OPS,
+    TRANSPOSE_OPS,
+    WEIGHT_GRAD_OPS,
+    family_op,
+    op_kind,
+    op_rank,
+)
 from .problem import signal_out_shape
 
 DEFAULT_TIMEOUT = 60.0

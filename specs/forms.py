@@ -37,11 +37,13 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import strategies as st
 
+from .ops import LABELS as ARRAY_NAMES  # each op's array arguments, in order
+from .ops import op_rank
+
 ARG_FORMS = ("tuple", "int", "np", "list")          # the first one is the plain form
 LAYOUTS = ("C", "F", "step", "T", "neg", "big")     # the first one is the plain form
 ARG_KEYS = {"s": "stride", "p": "padding", "d": "dilation"}
-from .ops import LABELS as ARRAY_NAMES  # each op's array arguments, in order
-from .ops import op_rank
+
 GAP = 99          # what fills the parts of a larger buffer that lie outside the view
 
 

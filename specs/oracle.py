@@ -57,7 +57,7 @@ def conv_expect_acc(acc, case):
 
 
 def conv_expect(be, case):
-    return conv_expect_acc(be.accumulation(case.problem.dtype), case)
+    return conv_expect_acc(be.accumulation(case.problem.dtype, case.problem.op), case)
 
 
 def sharp(acc, y, allowed):
@@ -75,7 +75,7 @@ def sharp(acc, y, allowed):
 def check_conv(be, case, y, what="conv2d"):
     """Require ``y`` (the backend's conv2d of ``case``) to match the definition within the bound."""
     __tracebackhide__ = True
-    exp, allowed = sharp(be.accumulation(case.problem.dtype), *conv_expect(be, case))
+    exp, allowed = sharp(be.accumulation(case.problem.dtype, case.problem.op), *conv_expect(be, case))
     return close(y, exp, allowed, f"{be.name}.{what} vs the definition (direct sum)",
                  sides={"x": case.x, "w": case.w, **({"b": case.b} if case.b is not None else {}),
                         "observed": y, "expected": exp})
@@ -198,7 +198,7 @@ def family_expect_acc(acc, op: str, case):
 def check_family(be, op: str, case, y, what=None):
     """Require ``y`` (the backend's ``op`` on ``case``) to match the definition within the error model."""
     __tracebackhide__ = True
-    exp, allowed = family_expect_acc(be.accumulation(case.problem.dtype), op, case)
+    exp, allowed = family_expect_acc(be.accumulation(case.problem.dtype, op), op, case)
     sides = {k: v for k, v in case.arrays.items() if v is not None}
     return close(y, exp, allowed, what or f"{be.name}.{op} vs the definition (direct sum)",
                  sides={**sides, "observed": y, "expected": exp})

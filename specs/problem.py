@@ -31,7 +31,12 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
-DTYPES = {"f16": np.float16, "bf16": None, "f32": np.float32, "f64": np.float64,
+try:                                     # bfloat16 as a numpy dtype (a core dependency; absent: no bf16 arrays)
+    from ml_dtypes import bfloat16 as _bfloat16
+except ImportError:                      # pragma: no cover
+    _bfloat16 = None
+
+DTYPES = {"f16": np.float16, "bf16": _bfloat16, "f32": np.float32, "f64": np.float64,
           "i8": np.int8, "i16": np.int16, "i32": np.int32, "i64": np.int64, "c128": np.complex128}
 REGIMES = ("int", "dya", "flt")
 MODES = ("full", "same", "valid")
@@ -42,7 +47,8 @@ class DescriptorError(ValueError):
 
 
 def np_dtype(name: str):
-    """numpy dtype for a descriptor dtype name (bf16 has no numpy dtype: its values travel as f32)."""
+    """numpy dtype for a descriptor dtype name (bf16: ``ml_dtypes.bfloat16``; without ml_dtypes its values
+    travel as float32)."""
     if name not in DTYPES:
         raise DescriptorError(f"unknown dtype {name!r}; known: {', '.join(DTYPES)}")
     return np.dtype(DTYPES[name] or np.float32)
@@ -145,7 +151,7 @@ class Problem:
             if v is not None:
                 scalars[name] = (ln, v)
         rank = None
-        for k, v in given.items():
+        for v in given.values():
             if isinstance(v, (tuple, list)):
                 rank = len(v)
                 break

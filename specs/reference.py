@@ -8,7 +8,8 @@ arrays), three independent ways:
 
       y[n,o,i] = b[o] + sum_{c<C/G} sum_{u} xp[n, g(o)*C/G + c, i*s + u*d] * w[o,c,u]
 
-  where xp is x zero-padded by (before, after) per axis (asymmetric allowed, or 'same'/'valid').  In float64 it is exact for integer data while every
+  where xp is x zero-padded by (before, after) per axis (asymmetric allowed, or 'same'/'valid').
+  In float64 it is exact for integer data while every
   partial sum stays below 2**53; with ``exact=True`` it runs on Python ints (object arrays), exact
   without any bound.
 * :func:`im2col` -- X_col (rows ordered (c, u), one column per output position) and one matrix
@@ -253,7 +254,7 @@ def rot180(k):
     return k[tuple(slice(None, None, -1) for _ in k.shape)]
 
 
-# -- the transposed conv and the gradients of conv{1,2,3}d (written for 2-D; every rank alike) -----------------------------------------------
+# -- the transposed convs and the gradients of conv{1,2,3}d (written for 2-D; every rank alike) --------
 #
 # conv_transpose2d (torch semantics; w: (C_in, C_out/G, kH, kW)) scatters every input element through
 # the kernel:

@@ -167,7 +167,8 @@ def conv_problems(draw, caps, *, dtypes=None, regimes=("int", "dya", "flt"), ker
     ``rank`` (1, 2 or 3) is the number of spatial axes; the large tier's h/w extents go to the last
     axis of a 1-D problem, and a 3-D problem keeps every extent within the small classes (its cost is
     the product of three).  ``asymmetric=None`` draws (before, after) padding pairs in half the draws when
-    ``caps.padding_pairs`` is declared; False (the default, for claims that read one padding per axis) never.  Pins use the scalar names (``kh``, ``sd``, ...).
+    ``caps.padding_pairs`` is declared; False (the default, for claims that read one padding per axis)
+    never.  Pins use the scalar names (``kh``, ``sd``, ...).
     """
     from hypothesis.errors import InvalidArgument
     unknown = sorted(set(fixed) - set(PINNABLE))

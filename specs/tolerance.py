@@ -169,16 +169,26 @@ ACCUMULATIONS = {
     "f16": Accumulation("f16", "f16", "f32", "f16"),      # fp16 storage, fp32 accumulation
     "bf16": Accumulation("bf16", "bf16", "f32", "bf16"),
     "f16acc": Accumulation("f16acc", "f16", "f16", "f16"),  # fp16 accumulation (the bad kind)
+    "bf16acc": Accumulation("bf16acc", "bf16", "bf16", "bf16"),  # bf16 accumulation
 }
+#: what an implementation may declare as the accumulator of its half-precision data (Capabilities.accumulate)
+HALF_ACCUMULATORS = {"f16": {"f32": "f16", "f16": "f16acc"}, "bf16": {"f32": "bf16", "bf16": "bf16acc"}}
 
 
-def accumulation_for(dtype: str, mode: str | None = None, kind: str = "direct") -> Accumulation:
+def accumulation_for(dtype: str, mode: str | None = None, kind: str = "direct",
+                     accumulator: str | None = None) -> Accumulation:
     """The accumulation model of an implementation working on ``dtype`` data.
 
     mode "tf32" applies to float32 data only; integer and complex dtypes are treated as float64.  The
-    fast class uses a non-IEEE accumulator allowance (factor 2), as GPU libraries may.
+    fast class uses a non-IEEE accumulator allowance (factor 2), as GPU libraries may.  ``accumulator``
+    is the declared accumulator of half-precision data (:data:`HALF_ACCUMULATORS`: "f32", the default,
+    or the half format itself, whose gamma_K bound covers any mix of fp32 partial sums rounded to the
+    half format and half-format additions: every path from a product to the output still has at most K
+    roundings of unit <= u_half).
     """
-    if mode == "tf32" and dtype == "f32":
+    if accumulator is not None and dtype in HALF_ACCUMULATORS:
+        acc = ACCUMULATIONS[HALF_ACCUMULATORS[dtype][accumulator]]
+    elif mode == "tf32" and dtype == "f32":
         acc = ACCUMULATIONS["tf32"]
     else:
         acc = ACCUMULATIONS.get(dtype, ACCUMULATIONS["f64"])

@@ -80,7 +80,10 @@ class Capabilities:
     padding_strings: conv2d accepts padding='valid' and padding='same' (stride 1; torch's split: the extra
     element of an even dilated kernel goes at the end); padding_modes: the conv2d ``padding_mode`` values
     accepted, out of zeros, reflect, replicate, circular (zeros is always the default); padding_pairs: the
-    forward convs accept explicit (before, after) padding pairs per axis, asymmetric allowed.
+    forward convs accept explicit (before, after) padding pairs per axis, asymmetric allowed;
+    layout: "NCHW" (channels first, the default) or "NHWC" (channels last) -- for every rank (NCW/NWC,
+    NCDHW/NDHWC); weight_layout: "OIHW" (torch's (a, b, k...), the default) or "HWIO" ((k..., b, a)).
+    :meth:`Backend.call` passes the arrays in these layouts and brings the result back (:mod:`specs.layout`).
     """
 
     max_stride: int | None = None
@@ -102,11 +105,34 @@ class Capabilities:
     padding_strings: bool = False
     padding_modes: tuple = ("zeros",)
     padding_pairs: bool = False
+    layout: str = "NCHW"
+    weight_layout: str = "OIHW"
+    accumulate: tuple = ()
+
+    def __post_init__(self):
+        from ..layout import normalize
+        for name in ("layout", "weight_layout"):     # canonical words (NWC, DHWIO, ... become NHWC, HWIO)
+            object.__setattr__(self, name, normalize(name, getattr(self, name)))
+        object.__setattr__(self, "accumulate", _accumulate_items(self.accumulate))
+
+    def accumulator(self, dtype: str, op: str | None = None) -> str | None:
+        """The declared accumulator format of ``dtype`` data for ``op`` ("<kind>:<dtype>" first, then
+        "<dtype>"), or None (the standard model: half-precision data summed in fp32)."""
+        table = dict(self.accumulate)
+        if op is not None:
+            from ..ops import op_kind
+            try:
+                kind = op_kind(op)
+            except KeyError:
+                kind = None
+            if kind and f"{kind}:{dtype}" in table:
+                return table[f"{kind}:{dtype}"]
+        return table.get(dtype)
 
     @classmethod
     def from_dict(cls, d: dict, source: str = "CAPABILITIES") -> "Capabilities":
         """Build from a plugin's CAPABILITIES dict (keys: stride, dilation, groups, padding, bias,
-        dtypes, max_size, max_channels, max_batch, max_kernel, accuracy, mode, timeout)."""
+        dtypes, max_size, max_channels, max_batch, max_kernel, accuracy, mode, timeout, layout, weight_layout, ...)."""
         alias = {"stride": "max_stride", "dilation": "max_dilation"}
         known = {f.name for f in fields(cls)}
         kw = {}
@@ -121,6 +147,17 @@ class Capabilities:
                 v = tuple(v)
             if k2 == "accuracy" and v not in ("direct", "fast"):
                 raise ImplError(f"{source}: accuracy must be 'direct' or 'fast', not {v!r}")
+            if k2 == "accumulate":
+                try:
+                    v = _accumulate_items(v)
+                except (ValueError, TypeError, AttributeError) as e:
+                    raise ImplError(f"{source}: {e}") from None
+            if k2 in ("layout", "weight_layout"):
+                from ..layout import normalize
+                try:
+                    v = normalize(k2, v, source)
+                except ValueError as e:
+                    raise ImplError(str(e)) from None
             kw[k2] = v
         return cls(**kw)
 
@@ -150,7 +187,26 @@ class Capabilities:
                 f"padding={self.padding} bias={self.bias} dtypes={','.join(self.dtypes)} "
                 f"size<={lim(self.max_size)} channels/group<={lim(self.max_channels)} batch<={lim(self.max_batch)} "
                 f"kernel<={lim(self.max_kernel)} accuracy={self.accuracy}"
-                + (f" mode={self.mode}" if self.mode else "") + (" gpu" if self.gpu else ""))
+                + (f" mode={self.mode}" if self.mode else "") + (" gpu" if self.gpu else "")
+                + f" layout={self.layout} weights={self.weight_layout}")
+
+
+def _accumulate_items(value) -> tuple:
+    """``accumulate`` as sorted (key, format) pairs: key "<dtype>" or "<op kind>:<dtype>" (kinds: conv,
+    transpose, input, weight) for a half-precision dtype, format "f32" or the dtype itself (sums in the half
+    format).  A dict or pairs; anything else raises ValueError naming it."""
+    from ..tolerance import HALF_ACCUMULATORS
+    items = value.items() if isinstance(value, dict) else value
+    out = []
+    for key, fmt in items:
+        kind, _, dt = key.rpartition(":")
+        if dt not in HALF_ACCUMULATORS or kind not in ("", "conv", "transpose", "input", "weight"):
+            raise ValueError(f"accumulate: unknown key {key!r}; expected '<dtype>' or '<kind>:<dtype>' with dtype "
+                             f"f16 or bf16 and kind conv, transpose, input or weight")
+        if fmt not in HALF_ACCUMULATORS[dt]:
+            raise ValueError(f"accumulate[{key!r}] = {fmt!r}: expected one of {', '.join(HALF_ACCUMULATORS[dt])}")
+        out.append((key, fmt))
+    return tuple(sorted(out))
 
 
 class ImplError(Exception):
@@ -188,15 +244,25 @@ class Backend:
         return self.ops[name]
 
     def call(self, op: str, case, *, args=None, kwargs=None, expect=None):
-        """Run contract op ``op`` on ``case`` under :func:`specs.contract.guarded_call`."""
+        """Run contract op ``op`` on ``case`` under :func:`specs.contract.guarded_call`.
+
+        ``args``/``kwargs``/``expect`` are in the contract's order (channels first, OIHW weights).  For an
+        implementation declaring another ``layout``/``weight_layout`` the arrays, the shape arguments and the
+        expected shape are permuted to its layouts, and its result is brought back (a C-contiguous copy),
+        so every claim compares against the channels-first definition (:mod:`specs.layout`)."""
         __tracebackhide__ = True
+        from .. import layout
+        if layout.permutes(op, self.caps):
+            return layout.from_layout(op, layout.call_native(self, op, case, args=args, kwargs=kwargs,
+                                                             expect=expect), self.caps)
         out, _ = guarded_call(self.name, op, self.ops[op], case, timeout=self.caps.timeout,
                               args=args, kwargs=kwargs, expect=expect)
         return out
 
-    def accumulation(self, dtype: str):
+    def accumulation(self, dtype: str, op: str | None = None):
+        """The error model's accumulation for ``dtype`` data (and ``op``: its declared accumulator)."""
         from ..tolerance import accumulation_for
-        return accumulation_for(dtype, self.caps.mode, self.caps.accuracy)
+        return accumulation_for(dtype, self.caps.mode, self.caps.accuracy, self.caps.accumulator(dtype, op))
 
     def __repr__(self) -> str:
         return f"<backend {self.name}>"

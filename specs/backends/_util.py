@@ -55,3 +55,19 @@ def pad_pairs(padding, kernel, dilation) -> tuple:
             raise ValueError(f"padding={padding!r}: expected an int, {n} ints or {n} (before, after) pairs")
         return tuple((int(p[0]), int(p[1])) if isinstance(p, (tuple, list)) else (int(p), int(p)) for p in padding)
     return ((int(padding), int(padding)),) * n
+
+
+def torch_tensor(a):
+    """A CPU torch tensor on the values of ``a`` (None stays None): zero-copy when C-contiguous and writeable,
+    else a copy (torch rejects negative strides and warns on read-only arrays); an ``ml_dtypes.bfloat16`` array
+    becomes a torch.bfloat16 tensor on the same 16 bits."""
+    if a is None:
+        return None
+    import numpy as np
+    import torch
+    a = np.asarray(a)
+    if not (a.flags.c_contiguous and a.flags.writeable):
+        a = np.array(a, order="C", copy=True)
+    if a.dtype.name == "bfloat16":
+        return torch.from_numpy(a.view(np.int16)).view(torch.bfloat16)
+    return torch.from_numpy(a)

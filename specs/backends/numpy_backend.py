@@ -31,7 +31,7 @@ def _params(x, w, stride, padding, dilation, padding_mode):
         raise ValueError("padding='same' needs stride 1")
     pads = pad_pairs(padding, np.shape(w)[2:], d)
     if padding_mode != "zeros":
-        from ..reference import pad_input           # np.pad with the mode's name (reflect, edge, wrap)
+        from ..reference import pad_input  # np.pad with the mode's name (reflect, edge, wrap)
         return pad_input(np.ascontiguousarray(x), pads, padding_mode), (s, ((0, 0),) * r, d)
     return x, (s, pads, d)
 
@@ -199,4 +199,103 @@ def _numpy():
 def _numpy_im2col():
     return Backend("numpy-im2col", {f"conv{r}d": conv_im2col for r in (1, 2, 3)},
                    Capabilities(dtypes=("f64", "f32"), padding_pairs=True),
+                   library="numpy", version=np.__version__)
+
+
+# -- channels last (issue 10): NWC / NHWC / NDHWC activations, HWIO weights, written in that layout ------
+
+def _windows_nhwc(x, kernel, stride, pads, dilation):
+    """(N, out..., C, k...) sliding windows of a channels-last x zero-padded by ``pads`` on the spatial axes
+    1..r, strided and dilated."""
+    r = len(kernel)
+    xp = np.pad(np.ascontiguousarray(x), ((0, 0), *pads, (0, 0)))
+    ek = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    win = sliding_window_view(xp, ek, axis=tuple(range(1, 1 + r)))    # (N, L'..., C, ek...)
+    return win[(slice(None),) + tuple(slice(None, None, s) for s in stride) + (slice(None),)
+               + tuple(slice(None, None, d) for d in dilation)]
+
+
+def conv_nhwc(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
+    """conv{1,2,3}d channels last: x (N, L..., C), w HWIO (k..., C/G, O), result (N, out..., O)::
+
+        y[n, i..., g*O/G + o] = b[g*O/G + o] + sum_{c, u...} xp[n, i*s + u*d..., g*C/G + c] * w[u..., c, g*O/G + o]
+    """
+    r = np.ndim(w) - 2
+    *k, cg, o = w.shape
+    s, d = ntuple(stride, r, "stride"), ntuple(dilation, r, "dilation")
+    if isinstance(padding, str) and padding == "same" and s != (1,) * r:
+        raise ValueError("padding='same' needs stride 1")
+    pads = pad_pairs(padding, k, d)
+    n = x.shape[0]
+    win = _windows_nhwc(x, k, s, pads, d)
+    out = win.shape[1:1 + r]
+    win = win.reshape(n, *out, groups, cg, *k)
+    wg = np.ascontiguousarray(w).reshape(*k, cg, groups, o // groups)
+    sp, kk = _LETTERS[:r], "uvt"[:r]
+    y = np.einsum(f"n{sp}gc{kk},{kk}cgo->n{sp}go", win, wg, optimize=True).reshape(n, *out, o)
+    if b is not None:
+        y = y + np.asarray(b)
+    return y.astype(x.dtype, copy=False)
+
+
+def conv_transpose_nhwc(x, w, b=None, *, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """conv_transpose{1,2,3}d channels last: x (N, L..., C_in), w HWIO (k..., C_out/G, C_in): zero-stuffing by
+    the stride and padding by d (k - 1) - p on the spatial axes, then a stride-1 channels-last conv with the
+    kernel reversed on every spatial axis and (C_out/G, G, C_in/G) read as (C_in/G, G, C_out/G)."""
+    x, w = np.ascontiguousarray(x), np.ascontiguousarray(w)
+    r = np.ndim(w) - 2
+    *k, og, c = w.shape
+    cg = c // groups
+    s, d = ntuple(stride, r, "stride"), ntuple(dilation, r, "dilation")
+    pads = pad_pairs(padding, k, d)
+    if any(lo != hi for lo, hi in pads):
+        raise ValueError(f"padding={padding!r}: a transposed conv takes one padding per axis")
+    p, op = tuple(lo for lo, _ in pads), ntuple(output_padding, r, "output_padding")
+    xs = np.moveaxis(_stuff_and_pad(np.moveaxis(x, -1, 1), s, p, op, k, d), 1, -1)   # the spatial axes only
+    wt = w.reshape(*k, og, groups, cg)
+    wt = np.moveaxis(wt, (r, r + 1, r + 2), (r + 2, r + 1, r)).reshape(*k, cg, groups * og)
+    wt = np.ascontiguousarray(wt[(slice(None, None, -1),) * r])
+    return conv_nhwc(xs, wt, b, dilation=d, groups=groups).astype(x.dtype, copy=False)
+
+
+def conv_input_nhwc(input_shape, w, grad_out, *, stride=1, padding=0, dilation=1, groups=1):
+    """conv{r}d_input channels last (input_shape (N, L..., C), w HWIO, grad_out (N, out..., O)): the transposed
+    conv of grad_out with the output_padding that gives back ``input_shape``."""
+    r = np.ndim(w) - 2
+    k = w.shape[:r]
+    s, d = ntuple(stride, r, "stride"), ntuple(dilation, r, "dilation")
+    p = tuple(lo for lo, _ in pad_pairs(padding, k, d))
+    op = tuple(int(input_shape[1 + i]) - ((grad_out.shape[1 + i] - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + 1)
+               for i in range(r))
+    return conv_transpose_nhwc(grad_out, w, stride=s, padding=p, output_padding=op, groups=groups, dilation=d)
+
+
+def conv_weight_nhwc(x, weight_shape, grad_out, *, stride=1, padding=0, dilation=1, groups=1):
+    """conv{r}d_weight channels last: x (N, L..., C), weight_shape HWIO (k..., C/G, O), grad_out (N, out..., O)::
+
+        gw[u..., c, g*O/G + o] = sum_{n, i...} grad_out[n, i..., g*O/G + o] * xp[n, i*s + u*d..., g*C/G + c]
+    """
+    x, gy = np.ascontiguousarray(x), np.ascontiguousarray(grad_out)
+    *k, cg, o = (int(v) for v in weight_shape)
+    r = len(k)
+    s, d = ntuple(stride, r, "stride"), ntuple(dilation, r, "dilation")
+    pads = pad_pairs(padding, k, d)
+    n = x.shape[0]
+    out = gy.shape[1:1 + r]
+    win = _windows_nhwc(x, k, s, pads, d)[(slice(None),) + tuple(slice(0, t) for t in out)]
+    win = win.reshape(n, *out, groups, cg, *k)
+    gg = gy.reshape(n, *out, groups, o // groups)
+    sp, kk = _LETTERS[:r], "uvt"[:r]
+    gw = np.einsum(f"n{sp}gc{kk},n{sp}go->{kk}cgo", win, gg, optimize=True).reshape(*k, cg, o)
+    return gw.astype(gy.dtype, copy=False)
+
+
+@builtin("numpy-nhwc")
+def _numpy_nhwc():
+    """Channels last with HWIO weights (TensorFlow's default layouts), written directly in that layout."""
+    ops = {**{f"conv{r}d": conv_nhwc for r in (1, 2, 3)}, **{f"conv_transpose{r}d": conv_transpose_nhwc for r in (1, 2, 3)},
+           **{f"conv{r}d_input": conv_input_nhwc for r in (1, 2, 3)},
+           **{f"conv{r}d_weight": conv_weight_nhwc for r in (1, 2, 3)}}
+    return Backend("numpy-nhwc", ops, Capabilities(dtypes=("f64", "f32"), padding_strings=True, padding_pairs=True,
+                                                   layout="NHWC", weight_layout="HWIO"),
                    library="numpy", version=np.__version__)

@@ -20,8 +20,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..problem import np_dtype
 from . import Backend, Capabilities, builtin
-from ._util import crop, ntuple, pad_pairs, pair
+from ._util import crop, ntuple, pad_pairs, pair, torch_tensor
 
 
 def _threads() -> int:
@@ -32,21 +33,17 @@ def _threads() -> int:
 torch.set_num_threads(_threads())
 
 
-def _t(a):
-    """A CPU tensor on the values of ``a``: zero-copy when C-contiguous and writeable, else a copy
-    (torch rejects negative strides and warns on read-only arrays)."""
-    if a is None:
-        return None
-    a = np.asarray(a)
-    if not (a.flags.c_contiguous and a.flags.writeable):
-        a = np.array(a, order="C", copy=True)
-    return torch.from_numpy(a)
+_t = torch_tensor
 
 
 def _np(t):
-    return t.detach().cpu().numpy().copy()
+    t = t.detach().cpu()
+    if t.dtype == torch.bfloat16:
+        return t.view(torch.int16).numpy().view(_BF16).copy()
+    return t.numpy().copy()
 
 
+_BF16 = np_dtype("bf16")
 _FN = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 _TFN = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
 _MODULE = {1: torch.nn.Conv1d, 2: torch.nn.Conv2d, 3: torch.nn.Conv3d}
@@ -215,8 +212,13 @@ def conv_half(x, w, dtype):
     return F.conv2d(_t(x).to(td), _t(w).to(td)).float().numpy()
 
 
-_CAPS = Capabilities(dtypes=("f64", "f32", "f16"), deterministic=True, padding_strings=True,
-                     padding_modes=("zeros", "reflect", "replicate", "circular"), padding_pairs=True)
+#: torch's CPU kernels sum the forward convs' half-precision data in fp32 (rounded once), but the transposed
+#: convs and both gradients in the half format (measured: torch-cpu-half-conv-transpose-rounds-once,
+#: torch-cpu-half-gradients-round-once)
+HALF_ACCUMULATE = {f"{kind}:{dt}": dt for kind in ("transpose", "input", "weight") for dt in ("f16", "bf16")}
+_CAPS = Capabilities(dtypes=("f64", "f32", "f16", "bf16"), deterministic=True, padding_strings=True,
+                     padding_modes=("zeros", "reflect", "replicate", "circular"), padding_pairs=True,
+                     accumulate=HALF_ACCUMULATE)
 _VER = torch.__version__
 
 
@@ -250,3 +252,56 @@ def _torch_autograd():
     return Backend("torch-autograd", {**{f"conv{r}d_input": conv_input_autograd for r in (1, 2, 3)},
                                       **{f"conv{r}d_weight": conv_weight_autograd for r in (1, 2, 3)}},
                    Capabilities(dtypes=("f64", "f32"), examples=0.5), library="torch", version=_VER)
+
+
+# -- channels last (issue 10): torch's channels_last / channels_last_3d memory formats ---------------------
+
+_CL_FORMAT = {4: torch.channels_last, 5: torch.channels_last_3d}
+
+
+def _channels_last(a):
+    """A channels-last array (N, L..., C) as the NC... tensor torch sees, stored channels last: a permuted view
+    made contiguous in torch.channels_last (4-D) / channels_last_3d (5-D) memory format."""
+    t = _t(a)
+    t = t.permute(0, t.ndim - 1, *range(1, t.ndim - 1)).contiguous(memory_format=_CL_FORMAT[t.ndim])
+    assert t.is_contiguous(memory_format=_CL_FORMAT[t.ndim]), "not channels_last"
+    return t
+
+
+def conv_channels_last(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
+    """F.conv2d / F.conv3d on channels-last tensors: x (N, L..., C), w OIHW (O, C/G, k...) -- both stored in
+    torch's channels_last(_3d) format, so torch takes its channels-last kernels -- returning (N, out..., O).
+    conv1d has no channels-last format in torch (3-D tensors): it is conv2d with a height of 1.  An
+    asymmetric padding is np.pad on the spatial axes first.
+
+    The bias is added after the conv (y + b, which keeps the memory format), not passed to it: torch 2.13's
+    oneDNN (v3.12) channels-last float32 conv with a bias segfaults when an output position's window lies
+    entirely in the padding (BRGEMM conv ``perform_outwork``; pytorch/pytorch#195394, uxlfoundation/oneDNN#5942).
+    Measured here (forked children, random problems with channels-last x and w): with a bias 38 crashes in
+    2706 conv2d/conv3d problems, every one with such an output position; without a bias none in 4054."""
+    r = np.ndim(w) - 2
+    if r == 1:
+        x, w = np.asarray(x)[:, None], np.asarray(w)[:, :, None]
+        stride, dilation = (1, *ntuple(stride, 1, "stride")), (1, *ntuple(dilation, 1, "dilation"))
+        padding = padding if isinstance(padding, str) else (0, *pad_pairs(padding, w.shape[3:], dilation[1:]))
+        return conv_channels_last(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)[:, 0]
+    s, d = ntuple(stride, r, "stride"), ntuple(dilation, r, "dilation")
+    if not isinstance(padding, str):
+        pads = pad_pairs(padding, np.shape(w)[2:], d)
+        if any(lo != hi for lo, hi in pads):
+            x, padding = np.pad(np.asarray(x), ((0, 0), *pads, (0, 0))), 0
+        else:
+            padding = tuple(lo for lo, _ in pads)
+    y = _FN[r](_channels_last(x), _t(w).contiguous(memory_format=_CL_FORMAT[r + 2]), None, stride=s,
+               padding=padding, dilation=d, groups=groups)
+    if b is not None:
+        y = y + _t(b).reshape(1, -1, *(1,) * r)
+    return _np(y.permute(0, *range(2, r + 2), 1))
+
+
+@builtin("torch-channels-last")
+def _torch_channels_last():
+    """F.conv{1,2,3}d taking and returning channels-last arrays, run in torch's channels_last memory format."""
+    return Backend("torch-channels-last", {f"conv{r}d": conv_channels_last for r in (1, 2, 3)},
+                   Capabilities(dtypes=("f64", "f32"), padding_strings=True, padding_pairs=True, layout="NHWC"),
+                   library="torch", version=_VER)

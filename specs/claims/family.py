@@ -23,13 +23,13 @@ import numpy as np
 from .. import reference as ref
 from .. import strategies as S
 from ..check import Mismatch, close, equal, holds
-from ..oracle import check_conv, check_family, conv_of, family_expect_acc
 from ..ops import RANKS, family_op
+from ..oracle import check_conv, check_family, conv_of, family_expect_acc
 from . import HOLDS, claim, ranked
 
 CONTRACT_SRC = "contract (README); issue 10; torch.nn.functional.conv_transpose2d and torch.nn.grad docs"
 ARITH_SRC = "Dumoulin & Visin, A guide to convolution arithmetic (arXiv:1603.07285), sec. 4; issue 10"
-FAMILY_DTYPES = ("f64", "f32")
+FAMILY_DTYPES = ("f64", "f32", "f16", "bf16")
 
 
 def _exact_ints(a, what):
@@ -102,9 +102,8 @@ def _transpose_is_input_grad(be, case):
     t, i = family_op("transpose", p.rank), family_op("input", p.rank)
     ct = be.call(t, case)
     gi = be.call(i, case)
-    acc = be.accumulation(p.dtype)
-    _, a1 = family_expect_acc(acc, t, case)
-    _, a2 = family_expect_acc(acc, i, case)
+    _, a1 = family_expect_acc(be.accumulation(p.dtype, t), t, case)
+    _, a2 = family_expect_acc(be.accumulation(p.dtype, i), i, case)
     close(ct, gi, a1 + a2, f"{be.name}: {t}(grad_out, w) vs {i}(input_shape, w, grad_out)",
           sides={"w": case.w, "grad_out": case.x, t: ct, i: gi})
 

@@ -75,8 +75,8 @@ def pairs1d(draw, max_n=12, dtype=np.float64, elements=ints, parity=None, longer
 
 
 def _t(a):
-    import torch
-    return torch.from_numpy(np.ascontiguousarray(a))
+    from ..backends._util import torch_tensor
+    return torch_tensor(a)
 
 
 # -- torch 'same' padding ------------------------------------------------------------------------
@@ -619,7 +619,7 @@ def _(be, case):
     p = case.problem
     F = be.op("torch.F")
     cols = F.unfold(_t(case.x), (p.kh, p.kw), dilation=(p.dh, p.dw), padding=(p.ph, p.pw),
-                    stride=(p.sh, p.sw)).numpy()
+                    stride=(p.sh, p.sw)).float().numpy()
     equal(cols, ref.im2col_columns(case.x, p), "F.unfold vs im2col with rows (c, i, j)", sides={"x": case.x})
 
 

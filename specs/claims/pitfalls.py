@@ -27,8 +27,8 @@ from . import CONDITIONAL, HOLDS, REFUTED, claim
 
 
 def _t(a):
-    import torch
-    return torch.from_numpy(np.ascontiguousarray(a))
+    from ..backends._util import torch_tensor
+    return torch_tensor(a)
 
 
 def _ints(shape, lo, hi):

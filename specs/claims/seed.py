@@ -11,9 +11,9 @@ from .. import reference as ref
 from .. import strategies as S
 from ..case import Case, cast
 from ..check import close, equal, holds
+from ..ops import RANKS
 from ..oracle import check_conv, check_signal_modes, conv_expect, conv_of, signal_call, signal_expect
 from ..problem import Problem, SignalProblem
-from ..ops import RANKS
 from . import CONDITIONAL, HOLDS, REFUTED, claim, ranked
 
 Q = "seed 001 (question, post 335321)"
@@ -351,11 +351,12 @@ def _channel_matmul(be, case):
 
 
 def _keeps_size(be, case):
+    from .. import layout
     p = case.problem
-    y = be.op(p.op)(case.x, case.w, case.b, **p.kwargs())    # raw call: the shape is the property
-    shape = np.shape(y)
-    holds(shape == (p.n, p.o, *p.spatial), f"{be.name}.{p.op} (1x1, stride 1, pad 0) of {case.x.shape} gave {shape}, "
-          f"expected {(p.n, p.o, *p.spatial)}")
+    args, kw = layout.to_layout(p.op, (case.x, case.w, case.b), p.kwargs(), be.caps)
+    y = be.op(p.op)(*args, **kw)    # raw call (in the implementation's declared layout): the shape is the property
+    shape, want = np.shape(y), layout.expected_in_layout(p.op, (p.n, p.o, *p.spatial), be.caps)
+    holds(shape == want, f"{be.name}.{p.op} (1x1, stride 1, pad 0) of {np.shape(args[0])} gave {shape}, expected {want}")
 
 
 for _r in RANKS:

@@ -229,3 +229,37 @@ def test_declared_determinism_is_checked_bitwise():
     with logging_results(ResultLog(rerun={"impl"})) as log:
         call(lambda x, w, b, **k: GOOD.copy())
     assert len(log.entries) == 2
+
+
+def _contract_blocks():
+    """The two literal blocks of the contract's docstring (the ops, the capabilities), dedented."""
+    import textwrap
+
+    from specs import contract
+    doc = contract.__doc__
+    blocks = []
+    for head in ("Ops (", "Capabilities an implementation declares"):
+        start = doc.index("::\n\n", doc.index(head)) + 4
+        end = doc.index("\n\n", start)
+        blocks.append(textwrap.dedent(doc[start:end]))
+    return blocks
+
+
+def test_readme_states_the_contract_word_for_word():
+    """The README's contract is the code's: both blocks verbatim; every op of the op table and every
+    Capabilities field is in them (so neither the docs nor the code can drift)."""
+    import dataclasses
+    import os
+
+    from specs.backends import Capabilities
+    from specs.contract import CONTRACT
+    ops, caps = _contract_blocks()
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "..", "README.md")).read()
+    assert ops in readme, "README.md lacks the contract's op block (specs/contract.py docstring) verbatim"
+    assert caps in readme, "README.md lacks the contract's capability block (specs/contract.py docstring) verbatim"
+    for op in CONTRACT:
+        assert op in ops, op
+    names = {f.name for f in dataclasses.fields(Capabilities)}
+    alias = {"max_stride": "stride", "max_dilation": "dilation"}
+    for n in names:
+        assert alias.get(n, n) in caps, n

@@ -23,8 +23,8 @@ from specs.claims import pitfalls as PF
 from specs.engine import run_claim, run_once
 from specs.problem import Problem, SignalProblem, TransposeProblem
 
-from .test_twins import register
-from .twins_extra import FakeF
+from .twin_registry import register
+from .twins_extra import FakeF  # noqa: F401  (twins_extra imports no test module)
 
 load_builtin()
 
@@ -40,6 +40,7 @@ AUDITED = {
     "tf-same-padding-by-explicit-pad": "torch", "torch-reflect-conv-module-is-pad-then-conv": "torch",
     "torch-conv-transpose-output-padding-rule": "torch", "torch-cpu-half-conv-rounds-once": "torch",
     "torch-cpu-half-conv-transpose-rounds-once": "torch", "torch-cpu-half-conv-transpose-sums-taps-in-half": "torch",
+    "torch-cpu-half-gradients-round-once": "torch",
 }
 FOUND = {HOLDS: "holds", REFUTED: "refuted", CONDITIONAL: "conditional"}
 
@@ -234,6 +235,9 @@ PITFALL_TWINS = {
     "torch-cpu-half-conv-transpose-sums-taps-in-half": _fake_F("transpose-rounded-once",
                                                                **{n: _rounded_once(n) for n in TRANSPOSES}),
 }
+from .twins_ranks import _rounds_once_twin  # noqa: E402  (the half-gradients claim's twin: fp32 sums, one rounding)
+
+PITFALL_TWINS["torch-cpu-half-gradients-round-once"] = _rounds_once_twin
 register(PITFALL_TWINS)
 
 

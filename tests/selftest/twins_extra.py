@@ -11,7 +11,7 @@ from scipy import ndimage, signal
 from specs import backends
 from specs.backends import Backend
 
-from .test_twins import register
+from .twin_registry import register
 
 
 class FakeF:
@@ -343,3 +343,25 @@ register({
     "conv1d-is-conv2d-with-height-1": _be("conv1d-ignores-dilation", {"conv1d": conv1d_ignores_dilation}, base="numpy"),
     "conv2d-is-conv3d-with-depth-1": _be("conv3d-strides-swapped", {"conv3d": conv3d_strides_swapped}, base="numpy"),
 })
+
+
+# -- layouts (issue 10): channels-last implementations and torch's channels_last format --------------------
+
+def conv_reads_channels_last_as_contiguous(x, w, *a, **kw):
+    """F.conv2d / F.conv3d whose kernel reads a channels-last input's memory as if it were contiguous (NCHW)."""
+    fmt = torch.channels_last if x.ndim == 4 else torch.channels_last_3d
+    if x.is_contiguous(memory_format=fmt) and not x.is_contiguous():
+        x = torch.as_strided(x, x.shape, torch.empty(x.shape).stride())     # the same memory, read as NCHW
+    return getattr(TF, f"conv{x.ndim - 2}d")(x, w, *a, **kw)
+
+
+def _register_layout_twins():
+    from specs.claims import REGISTRY, ranked
+    misread = FakeF(conv2d=conv_reads_channels_last_as_contiguous, conv3d=conv_reads_channels_last_as_contiguous)
+    twins = {ranked("conv2d-nhwc-is-nchw-transposed", r): "nhwc_channel_axis_misread" for r in (1, 2, 3)}
+    twins.update({ranked("torch-channels-last-equals-contiguous", r): _be("channels-last-read-as-nchw",
+                                                                          {"torch.F": misread}) for r in (2, 3)})
+    register({cid: t for cid, t in twins.items() if cid in REGISTRY})
+
+
+_register_layout_twins()

@@ -14,7 +14,7 @@ from specs.backends import numpy_backend as nb
 from specs.claims import REGISTRY, ranked
 from specs.ops import RANKS
 
-from .test_twins import register
+from .twin_registry import register
 
 
 def _flip(w):
@@ -165,8 +165,6 @@ def _rounds_once_twin():
                   conv3d=_fp32_then_round(TF.conv3d))
     return Backend("half-grads-in-fp32", {**base.ops, "torch.F": fake}, base.caps, origin="selftest")
 
-
-register({"torch-cpu-half-gradients-round-once": _rounds_once_twin})
 
 #: the 1-D and 3-D variants (the 2-D ids keep the twins they had); conv2d-padding-pairs-are-np-pad is new in 2-D too
 register({ranked(cid, r): twin for cid, twin in _BY_ID.items() for r in RANKS
