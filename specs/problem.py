@@ -83,16 +83,16 @@ def _legacy_name(name: str):
     return None
 
 
-def _ints(v, rank: int, what: str) -> tuple:
-    """An int or a sequence of ``rank`` ints -> a tuple of ``rank`` ints."""
-    if isinstance(v, (tuple, list)):
+def ntuple(v, rank: int, what: str = "value") -> tuple:
+    """An int (numpy integers included) or a sequence of ``rank`` ints -> a tuple of ``rank`` ints."""
+    if isinstance(v, (tuple, list, np.ndarray)):
         if len(v) != rank:
             raise DescriptorError(f"{what} has {len(v)} entries; expected {rank} (one per spatial axis)")
         return tuple(int(t) for t in v)
     return (int(v),) * rank
 
 
-def _pad_pairs(v, rank: int) -> tuple:
+def pad_pairs(v, rank: int) -> tuple:
     """Padding -> ((before, after), ...) per axis: an int, ``rank`` ints (symmetric) or ``rank`` pairs."""
     if isinstance(v, (tuple, list)):
         if len(v) != rank:
@@ -162,7 +162,7 @@ class Problem:
         vals = {}
         for k in self._tuple_fields():
             if k in given:
-                vals[k] = _pad_pairs(given[k], rank) if k == "pads" else _ints(given[k], rank, k)
+                vals[k] = pad_pairs(given[k], rank) if k == "pads" else ntuple(given[k], rank, k)
             else:
                 d = _LEGACY_DEFAULT[k]
                 vals[k] = ((d, d),) * rank if k == "pads" else (d,) * rank

@@ -32,7 +32,7 @@ import math
 
 import numpy as np
 
-from .problem import Problem, signal_out_shape
+from .problem import Problem, ntuple, pad_pairs, signal_out_shape
 
 
 def _rank_of(x, w) -> int:
@@ -50,15 +50,6 @@ def _pairs(stride, padding, dilation):
     return p(stride), p(padding), p(dilation)
 
 
-def ntuple(v, rank: int, what: str = "value") -> tuple:
-    """An int (numpy integers included) or a sequence of ``rank`` ints -> a tuple of ``rank`` ints."""
-    if isinstance(v, (tuple, list, np.ndarray)):
-        if len(v) != rank:
-            raise ValueError(f"{what}={v!r}: expected an int or {rank} ints")
-        return tuple(int(t) for t in v)
-    return (int(v),) * rank
-
-
 def resolve_padding(padding, kernel, dilation) -> tuple:
     """Explicit ((before, after), ...) per spatial axis for a conv padding: an int, one int per axis
     (symmetric), one (before, after) pair per axis, 'valid' (none) or 'same' (total d (k - 1) per axis,
@@ -73,19 +64,7 @@ def resolve_padding(padding, kernel, dilation) -> tuple:
             tot = [d * (k - 1) for k, d in zip(kernel, dil)]
             return tuple((t // 2, t - t // 2) for t in tot)
         raise ValueError(f"padding={padding!r}: expected an int, a tuple, 'valid' or 'same'")
-    if isinstance(padding, (tuple, list)):
-        if len(padding) != rank:
-            raise ValueError(f"padding={padding!r}: expected an int, {rank} ints or {rank} (before, after) pairs")
-        out = []
-        for t in padding:
-            if isinstance(t, (tuple, list)):
-                if len(t) != 2:
-                    raise ValueError(f"padding pair {t!r}: expected (before, after)")
-                out.append((int(t[0]), int(t[1])))
-            else:
-                out.append((int(t), int(t)))
-        return tuple(out)
-    return ((int(padding), int(padding)),) * rank
+    return pad_pairs(padding, rank)
 
 
 def problem_of(x, w, b=None, stride=1, padding=0, dilation=1, groups=1) -> Problem:

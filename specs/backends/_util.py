@@ -71,3 +71,15 @@ def torch_tensor(a):
     if a.dtype.name == "bfloat16":
         return torch.from_numpy(a.view(np.int16)).view(torch.bfloat16)
     return torch.from_numpy(a)
+
+
+def transpose_params(w, stride, padding, output_padding, dilation) -> tuple:
+    """(stride, padding, output_padding, dilation) of a transposed conv (or a gradient) as tuples of one int per
+    spatial axis of ``w``; a (before, after) pair that is not symmetric raises (one padding per axis)."""
+    import numpy as np
+    r = np.ndim(w) - 2
+    s, d = ntuple(stride, r, "stride"), ntuple(dilation, r, "dilation")
+    pads = pad_pairs(padding, np.shape(w)[2:], d)
+    if any(lo != hi for lo, hi in pads):
+        raise ValueError(f"padding={padding!r}: a transposed conv takes one padding per axis")
+    return s, tuple(lo for lo, _ in pads), ntuple(output_padding, r, "output_padding"), d

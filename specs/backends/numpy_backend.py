@@ -10,7 +10,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from . import Backend, Capabilities, builtin
-from ._util import crop, ntuple, pad_pairs
+from ._util import crop, ntuple, pad_pairs, transpose_params
 
 
 def _windows(x, kernel, stride, pads, dilation):
@@ -121,20 +121,11 @@ def _stuff_and_pad(x, stride, padding, output_padding, kernel, dilation):
     return np.pad(z, ((0, 0), (0, 0), *out))
 
 
-def _transpose_params(w, stride, padding, output_padding, dilation):
-    r = np.ndim(w) - 2
-    s, d = ntuple(stride, r, "stride"), ntuple(dilation, r, "dilation")
-    pads = pad_pairs(padding, np.shape(w)[2:], d)
-    if any(lo != hi for lo, hi in pads):
-        raise ValueError(f"padding={padding!r}: a transposed conv takes one padding per axis")
-    return s, tuple(lo for lo, _ in pads), ntuple(output_padding, r, "output_padding"), d
-
-
 def conv_transpose(x, w, b=None, *, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """conv_transpose{1,2,3}d: zero-stuffing by the stride, padding by d (k - 1) - p, and a stride-1 conv
     with the kernel reversed on every spatial axis and its two channel axes swapped per group."""
     x, w = np.ascontiguousarray(x), np.ascontiguousarray(w)
-    s, p, op, d = _transpose_params(w, stride, padding, output_padding, dilation)
+    s, p, op, d = transpose_params(w, stride, padding, output_padding, dilation)
     r = len(s)
     c, og, *k = w.shape
     cg = c // groups
@@ -150,7 +141,7 @@ conv_transpose1d = conv_transpose2d = conv_transpose3d = conv_transpose
 
 def conv_input(input_shape, w, grad_out, *, stride=1, padding=0, dilation=1, groups=1):
     """The transposed conv of grad_out, with the output_padding that gives back ``input_shape``."""
-    s, p, _, d = _transpose_params(w, stride, padding, 0, dilation)
+    s, p, _, d = transpose_params(w, stride, padding, 0, dilation)
     k = w.shape[2:]
     op = tuple(int(input_shape[2 + i]) - ((grad_out.shape[2 + i] - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + 1)
                for i in range(len(s)))

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from ..problem import np_dtype
 from . import Backend, Capabilities, builtin
-from ._util import crop, ntuple, pad_pairs, pair, torch_tensor
+from ._util import crop, ntuple, pad_pairs, pair, torch_tensor, transpose_params
 
 
 def _threads() -> int:
@@ -133,12 +133,7 @@ def correlate2d(a, k, mode="full"):
 # -- the transposed convs and the gradients, every rank (issue 10) ------------------------------------
 
 def _transpose_args(w, stride, padding, output_padding, dilation):
-    r = np.ndim(w) - 2
-    s, d = ntuple(stride, r, "stride"), ntuple(dilation, r, "dilation")
-    pads = pad_pairs(padding, np.shape(w)[2:], d)
-    if any(lo != hi for lo, hi in pads):
-        raise ValueError(f"padding={padding!r}: a transposed conv takes one padding per axis")
-    return r, s, tuple(lo for lo, _ in pads), ntuple(output_padding, r, "output_padding"), d
+    return (np.ndim(w) - 2, *transpose_params(w, stride, padding, output_padding, dilation))
 
 
 def conv_transpose(x, w, b=None, *, stride=1, padding=0, output_padding=0, groups=1, dilation=1):

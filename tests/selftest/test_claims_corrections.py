@@ -18,9 +18,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
-from hypothesis import HealthCheck, Phase, find, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis.errors import NoSuchExample
 from hypothesis.extra import numpy as hnp
 from scipy import signal
 
@@ -34,43 +33,21 @@ from specs.claims import seed as SD
 from specs.engine import run_claim, run_once
 from specs.problem import Problem
 
+from .claim_checks import misses as _misses
+from .claim_checks import reaches as _reaches
+from .claim_checks import stage as _stage
+from .claim_checks import with_ops as _with
 from .conftest import gallery_path
 from .twins_extra import FakeF
 
 load_builtin()
 
-FIND = settings(max_examples=600, database=None, suppress_health_check=list(HealthCheck), deadline=None,
-                phases=[Phase.generate])          # a member is enough: no shrinking
-MISS = settings(FIND, max_examples=200)
-
-
-def _with(base, name, **ops):
-    b = backends.get(base)
-    return Backend(name, {**b.ops, **ops}, b.caps, origin="selftest")
 
 
 def _rejects(claim_id, be):
     out = run_claim(REGISTRY[claim_id], be, settings.default)
     assert not out.ok, f"{claim_id} did not reject {be.name}: found {out.found} over {out.examples} examples"
     return out
-
-
-def _stage(claim_id, be, case, fragment):
-    status, msg = run_once(REGISTRY[claim_id], be, case)
-    assert status == "mismatch", f"{claim_id} on {be.name}: {status}: {msg}"
-    assert fragment in msg, f"{claim_id} on {be.name} failed at another stage than {fragment!r}: {msg}"
-
-
-def _reaches(strategy, predicate, what):
-    try:
-        return find(strategy, predicate, settings=FIND)
-    except NoSuchExample:
-        pytest.fail(f"the search never reaches {what}")
-
-
-def _misses(strategy, predicate):
-    with pytest.raises(NoSuchExample):
-        find(strategy, predicate, settings=MISS)
 
 
 # -- fold-unfold-is-identity --------------------------------------------------------------------

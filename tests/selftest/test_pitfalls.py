@@ -10,26 +10,25 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
-from hypothesis import HealthCheck, Phase, find, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis.errors import NoSuchExample
 from scipy import ndimage, signal
 
 from specs import backends
-from specs.backends import Backend
 from specs.case import Case
 from specs.claims import CONDITIONAL, HOLDS, REFUTED, REGISTRY, load_builtin
 from specs.claims import pitfalls as PF
 from specs.engine import run_claim, run_once
 from specs.problem import Problem, SignalProblem, TransposeProblem
 
+from .claim_checks import reaches as _reaches
+from .claim_checks import stage as _stage
+from .claim_checks import with_ops as _with
 from .twin_registry import register
-from .twins_extra import FakeF  # noqa: F401  (twins_extra imports no test module)
+from .twins_extra import FakeF
 
 load_builtin()
 
-FIND = settings(max_examples=600, database=None, suppress_health_check=list(HealthCheck), deadline=None,
-                phases=[Phase.generate])
 HALF = (torch.float16, torch.bfloat16)
 
 #: claim id -> the built-in backend it is audited on
@@ -45,27 +44,9 @@ AUDITED = {
 FOUND = {HOLDS: "holds", REFUTED: "refuted", CONDITIONAL: "conditional"}
 
 
-def _with(base, name, **ops):
-    b = backends.get(base)
-    return Backend(name, {**b.ops, **ops}, b.caps, origin="selftest")
-
-
-def _stage(claim_id, be, case, fragment):
-    status, msg = run_once(REGISTRY[claim_id], be, case)
-    assert status == "mismatch", f"{claim_id} on {be.name}: {status}: {msg}"
-    assert fragment in msg, f"{claim_id} on {be.name} failed at another stage than {fragment!r}: {msg}"
-
-
 def _holds_on_library(claim_id, case):
     status, msg = run_once(REGISTRY[claim_id], backends.get(AUDITED[claim_id]), case)
     assert status == "holds", msg
-
-
-def _reaches(strategy, predicate, what):
-    try:
-        return find(strategy, predicate, settings=FIND)
-    except NoSuchExample:
-        pytest.fail(f"the search never reaches {what}")
 
 
 # -- wrong twins -----------------------------------------------------------------------------------
