@@ -303,36 +303,58 @@ def _load_builtin_modules():
 
 
 def builtin_names() -> list[str]:
+    """The built-in backends a plain run selects (the zoo's are listed by :func:`zoo_names`)."""
     _load_builtin_modules()
     return list(_FACTORIES)
+
+
+def zoo_names() -> list[str]:
+    """The zoo backends (one per shipping library, :mod:`specs.backends.zoo`): selected by name or 'zoo'."""
+    from . import zoo
+    for mod in zoo.MODULES:
+        _ZOO.setdefault(zoo.backend_name(mod), zoo.factory(mod))
+    return list(_ZOO)
+
+
+_ZOO: dict = {}
 
 
 def get(name: str) -> Backend:
     """A built-in backend by name (cached)."""
     _load_builtin_modules()
     if name not in _CACHE:
-        if name not in _FACTORIES:
-            raise KeyError(f"unknown backend {name!r}; built-in: {', '.join(_FACTORIES)}")
-        _CACHE[name] = _FACTORIES[name]()
+        if name.startswith("zoo-"):
+            zoo_names()
+        factory = _FACTORIES.get(name) or _ZOO.get(name)
+        if factory is None:
+            raise KeyError(f"unknown backend {name!r}; built-in: {', '.join(_FACTORIES)}; zoo: {', '.join(zoo_names())}")
+        _CACHE[name] = factory()
     return _CACHE[name]
 
 
 def select(spec: str | None) -> list[Backend]:
-    """Backends for a ``--backends`` value: 'all' (default), 'none', or comma-separated names/prefixes."""
+    """Backends for a ``--backends`` value: 'all' (default: the built-in backends), 'none', 'zoo' (every zoo
+    backend), or comma-separated names/prefixes of either."""
     if spec == "none":
         return []
     names = builtin_names()
     if spec in (None, "", "all"):
         chosen = names
-    elif spec == "none":
-        chosen = []
     else:
         chosen = []
+        zoo = zoo_names()
         for part in spec.split(","):
             part = part.strip()
-            hits = [n for n in names if n == part] or [n for n in names if n.startswith(part)]
-            if not hits:
-                raise ImplError(f"--backends: no built-in backend matches {part!r}; built-in: {', '.join(names)}")
+            if part == "zoo":
+                hits = zoo
+            elif part == "all":
+                hits = names
+            else:
+                hits = ([n for n in names + zoo if n == part] or [n for n in names if n.startswith(part)]
+                        or [n for n in zoo if n.startswith(part)])
+            if not hits and part != "zoo":
+                raise ImplError(f"--backends: no backend matches {part!r}; built-in: {', '.join(names)}; "
+                                f"zoo: {', '.join(zoo) or 'none'}")
             chosen += [h for h in hits if h not in chosen]
     return [get(n) for n in chosen]
 

@@ -1,0 +1,42 @@
+"""The zoo: one backend per shipping library (JAX, ONNX Runtime, OpenCV, ...), as optional extras.
+
+Each module of this package is an ordinary ``--impl`` module: it defines the contract ops it offers at
+module level (``conv2d``, ``conv_transpose2d``, ``convolve2d``, ...), ``NAME`` (the backend's name, also
+its audit column), ``CAPABILITIES`` (what the library really supports) and ``__version__`` (the
+library's version).  It imports its library at the top, so a missing library is an import error.
+
+A zoo backend never runs in this process: :func:`factory` loads the module in a worker process
+(:func:`specs.backends.load` with process isolation), because these libraries are native code; a crash,
+an abort or a hang inside one is a failure with a descriptor, never the end of the run.  The same module
+gates from the command line: ``pytest --impl convspec.backends.zoo.<module>``.
+
+Zoo backends join a run only when asked for (``--backends zoo`` or a name): the README's commands
+need none of these libraries.
+"""
+
+from __future__ import annotations
+
+import pkgutil
+
+#: the zoo modules (file names), discovered once
+MODULES: tuple = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")))
+
+
+def backend_name(module: str) -> str:
+    """The backend name of zoo module ``module``: 'zoo-' and the module name with '_' as '-'."""
+    return "zoo-" + module.replace("_", "-")
+
+
+def factory(module: str):
+    """A zero-argument factory loading zoo module ``module`` behind the worker boundary; a library that
+    is not installed gives a backend that is unavailable (its claims skip with the import error)."""
+    def make():
+        from .. import Backend, ImplError, load
+        name = backend_name(module)
+        try:
+            be = load(f"{__name__}.{module}", isolation="process")
+        except ImplError as e:
+            return Backend(name, {}, library=module, origin="zoo", unavailable=f"{name}: {e}")
+        be.name, be.origin = name, "zoo"
+        return be
+    return make
