@@ -1,0 +1,53 @@
+"""onnx.reference (``onnx.reference.ReferenceEvaluator``, onnx's pure-Python evaluator of the operator spec):
+the contract's conv{r}d and conv_transpose{r}d as one-node ONNX models.
+
+The models are :mod:`._onnx_graph`'s ``Conv`` (y[n, o, i] = B[o] + sum_{c, u} X[n, g C/G + c, i s + u d -
+p_begin] W[o, c, u]) and ``ConvTranspose`` (the adjoint scatter) with torch's arguments as attributes; one
+evaluator per op, attributes, shapes and dtype (cached).  The evaluator has no gradient ops and no 2-D signal
+convolution: only these six ops.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+from onnx.reference import ReferenceEvaluator
+
+from ._onnx_graph import conv_attrs, key, model, transpose_attrs
+
+NAME = "onnx-reference"
+__version__ = onnx.__version__
+CAPABILITIES = {"dtypes": ["f64", "f32"], "groups": True, "stride": None, "dilation": None,
+                "padding_pairs": True, "padding_strings": True, "timeout": 120}
+
+DEPARTURES = {}
+
+_EVALUATORS: dict = {}
+
+
+def _run(op_type, attrs, x, w, b):
+    arrays = [np.array(x, copy=True), np.array(w, copy=True)] + ([] if b is None else [np.array(b, copy=True)])
+    k = key(op_type, attrs, arrays + ([None] if b is None else []))
+    ev = _EVALUATORS.get(k)
+    if ev is None:
+        shapes = (arrays[0].shape, arrays[1].shape, None if b is None else arrays[2].shape)
+        ev = ReferenceEvaluator(onnx.load_from_string(model(op_type, attrs, shapes, arrays[0].dtype)))
+        _EVALUATORS[k] = ev
+    (y,) = ev.run(None, dict(zip(("X", "W", "B"), arrays)))
+    return np.array(y, copy=True)
+
+
+def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
+    """ONNX Conv, evaluated by onnx.reference."""
+    return _run("Conv", conv_attrs(x, w, stride, padding, dilation, groups), x, w, b)
+
+
+conv1d = conv2d = conv3d = conv
+
+
+def conv_transpose(x, w, b=None, *, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """ONNX ConvTranspose, evaluated by onnx.reference."""
+    return _run("ConvTranspose", transpose_attrs(x, w, stride, padding, output_padding, dilation, groups), x, w, b)
+
+
+conv_transpose1d = conv_transpose2d = conv_transpose3d = conv_transpose
