@@ -34,6 +34,16 @@ class ContractViolation(AssertionError):
     """The implementation under test broke the contract (raised, hung, wrong shape/dtype, ...)."""
 
 
+class Declined(Exception):
+    """The implementation raised ``NotImplementedError`` on a problem inside its declaration: it declines
+    that problem.  Not a failure: the engine skips the example and reports the smallest declined problem
+    as a region the run did not cover.  ``case`` is the declined input."""
+
+    def __init__(self, message: str, case=None):
+        super().__init__(message)
+        self.case = case
+
+
 @dataclass
 class Recorder:
     """Collects the worst error ratio seen while a claim runs (one per engine run)."""

@@ -44,13 +44,25 @@ Capabilities an implementation declares (CAPABILITIES = {...}; the suite never d
                      the result, input_shape -- is passed and expected with the channel axis last, for every rank)
     weight_layout    "OIHW" (default: torch's (a, b, *k)) or "HWIO" ((*k, b, a): (*k, C_in/G, C_out) for the convs and
                      their gradients, (*k, C_out/G, C_in) for the transposed convs)
-    dtypes           the data dtypes tested, out of f64, f32, f16, bf16 (ml_dtypes.bfloat16 arrays)
+    dtypes           the data dtypes tested: a list out of f64, f32, f16, bf16 (ml_dtypes.bfloat16 arrays), i8, i16,
+                     i32, i64, c128, or a dict per op kind ({"family": [...], "signal": [...]}; kinds conv,
+                     transpose, input, weight, signal).  Each kind is tested on the declared dtypes inside its
+                     domain: the conv family on real floating point (f64, f32, f16, bf16), the signal ops also on
+                     integer and complex data
     accumulate       the accumulator format of half-precision data, per dtype or per op kind and dtype
                      ({"f16": "f32"} is the default; {"transpose:f16": "f16"} declares float16 sums for the
                      transposed convs): the error model's bound follows it
     accuracy         "direct" (every output a plain sum: the elementwise bound) or "fast" (FFT/Winograd: normwise)
     stride, dilation, groups, padding, bias, max_size, max_channels, max_batch, max_kernel, mode, timeout,
     deterministic, gpu, examples: see specs.backends.Capabilities
+
+What a module does not declare is probed (:mod:`specs.probe`): the gate calls it on a tiny problem for
+each dtype of each op kind, groups, stride, dilation, padding, bias, padding pairs, strings and modes.  What
+it accepts it is held to; what it rejects by raising is off, and the claims needing it skip with the reason
+("probed: raised TypeError: ...").  Layouts, the accumulator and the accuracy class cannot be asked by a call
+and keep the contract's reading (NCHW, OIHW, fp32 sums, direct).  ``NotImplementedError`` on a problem inside
+the declaration declines that problem: not a failure; the smallest declined problem is reported as a region
+not covered.
 
 numpy arrays in, numpy arrays out, in every argument form and memory layout of :mod:`specs.forms`
 (stride/padding/dilation as ints, numpy integers, tuples or lists; arrays C- or Fortran-ordered,
@@ -84,7 +96,7 @@ import time
 import numpy as np
 
 from . import forms
-from .check import ContractViolation
+from .check import ContractViolation, Declined
 from .ops import (  # noqa: F401
     CONTRACT,
     CONV_OPS,
@@ -406,6 +418,10 @@ def _checked_call(name, op, fn, case, args, kwargs, form, shape, dtype, desc, ti
             raise ContractViolation((msg if msg.startswith(f"{name}.{op}") else f"{name}.{op}: {msg}")
                                     + f" (on {desc})") from e
         raise ContractViolation(f"{name}.{op} raised ContractViolation: {e} (on valid input {desc})") from e
+    except Declined:        # a worker proxy relaying the implementation's NotImplementedError
+        raise
+    except NotImplementedError as e:   # the implementation declines this problem: not a failure
+        raise Declined(f"{name}.{op} declined {desc}: NotImplementedError: {e}", case) from None
     except Exception as e:  # the implementation raised on valid input
         if getattr(e, "_convspec_outer_alarm", False):   # an outer timer's handler, not the implementation
             raise

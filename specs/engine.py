@@ -25,8 +25,8 @@ from hypothesis import HealthCheck, Phase, event, example, given, note, settings
 from hypothesis import seed as hseed
 from hypothesis.errors import Flaky
 
-from .check import ContractViolation, Mismatch, Recorder, recording, stop_recording
-from .claims import CONDITIONAL, HOLDS, REFUTED, Claim
+from .check import ContractViolation, Declined, Mismatch, Recorder, recording, stop_recording
+from .claims import CONDITIONAL, HOLDS, REFUTED, Claim, expected_for
 from .contract import Abort, Nondeterministic, ResultLog, first_difference, logging_results, same_bits
 from .forms import PLAIN, call_forms
 
@@ -42,6 +42,7 @@ class Search:
     case: object | None              # the shrunk case that produced it
     examples: int
     seconds: float
+    declined: dict = field(default_factory=dict)    # op -> (size key, descriptor, message)
 
     @property
     def kind(self) -> str:
@@ -69,6 +70,8 @@ class Outcome:
     worst_ratio: float = 0.0
     worst_where: str = ""
     repro: str = ""
+    declined: dict = field(default_factory=dict)   # op -> (descriptor, message): the smallest declined problem
+    expected: str = ""                              # the verdict expected on this backend (a declared departure)
 
     @property
     def examples(self) -> int:
@@ -85,10 +88,41 @@ class Outcome:
 
 def example_fits(case, be) -> bool:
     """A pinned @example runs on ``be`` only inside its declared capabilities."""
-    from .problem import Problem
+    from .problem import Problem, TransposeProblem
+    if isinstance(case.problem, TransposeProblem):
+        return case.problem.dtype in be.caps.dtypes_for("transpose")
     if isinstance(case.problem, Problem):
         return be.caps.fits(case.problem)[0]
-    return case.problem.dtype in be.caps.dtypes
+    return case.problem.dtype in be.caps.dtypes_for("signal")
+
+
+#: the definitional claim of each op: the covering-array rows (:mod:`specs.coverage`) run as its pinned
+#: examples, before the random search
+DEFINITIONAL = {**{f"conv{r}d-matches-definition": (f"conv{r}d",) for r in (1, 2, 3)},
+                **{f"conv-transpose{r}d-matches-definition": (f"conv_transpose{r}d",) for r in (1, 2, 3)},
+                **{f"conv{r}d-input-matches-definition": (f"conv{r}d_input",) for r in (1, 2, 3)},
+                **{f"conv{r}d-weight-matches-definition": (f"conv{r}d_weight",) for r in (1, 2, 3)},
+                "signal-ops-match-definition": ("convolve2d",)}
+
+
+def coverage_examples(claim: Claim, be) -> list:
+    """The covering-array rows and the index-limit tier of the claim's op (a definitional claim), as cases
+    that fit ``be``'s resolved capabilities: the same list on every run and machine for one declaration."""
+    ops = DEFINITIONAL.get(claim.id, ())
+    if not ops or not all(op in be.provides for op in ops):
+        return []
+    from . import coverage
+    if not hasattr(coverage, "rows"):
+        return []
+    out = []
+    for op in ops:
+        out += [row.case for row in coverage.rows(op, be.caps)] + list(coverage.index_limit_cases(op, be.caps))
+    return [c for c in out if example_fits(c, be)]
+
+
+def _declined_op(e: Declined) -> str:
+    head = str(e).split(" declined ", 1)[0]
+    return head.rpartition(".")[2] or "?"
 
 
 def budget(claim: Claim, be, base: settings) -> int:
@@ -199,11 +233,12 @@ class SearchState:
         self.count = 0
         self.last_case = None
         self.recorder = recorder
+        self.declined: dict = {}    # op -> ((size key), descriptor, message): the smallest declined problem
         self.tick = None            # optional callable, called once per example (convspec fuzz's progress line)
 
 
 def build_test(claim: Claim, be, domain: str, base_settings: settings | None = None, seed: int | None = None, *,
-               recorder: Recorder | None = None, explain: bool = False, database=None):
+               recorder: Recorder | None = None, explain: bool = False, database=None, rows: bool = True):
     """The fully decorated hypothesis test of ``claim`` on ``be`` over ``domain`` ("all", "inside" or
     "outside"): ``@given`` (the claim's cases and a call form), its pinned ``@example`` cases (those
     inside the backend's declared capabilities), settings from ``base_settings`` with the claim's
@@ -221,6 +256,8 @@ def build_test(claim: Claim, be, domain: str, base_settings: settings | None = N
     defects = finds_defects(claim, domain)
 
     pinned = [e for e in claim.examples if example_fits(e, be)] if domain != "outside" else []
+    if rows and domain != "outside":
+        pinned += coverage_examples(claim, be)
     pinned_ids = {id(e) for e in pinned}
 
     def convspec_test(case, form):
@@ -238,6 +275,12 @@ def build_test(claim: Claim, be, domain: str, base_settings: settings | None = N
         try:
             run_property(claim, be, case, rerun_on_failure=defects,
                          check_determinism=defects and state.count % DETERMINISM_SHARE == 1)
+        except Declined as e:       # the implementation declines this problem: not covered, not a failure
+            event("declined")
+            op = _declined_op(e)
+            key = (case.numel(), len(str(case.problem)), str(case.problem))
+            if op not in state.declined or key < state.declined[op][0]:
+                state.declined[op] = (key, str(case.problem), str(e))
         except (Mismatch, ContractViolation, Abort):
             state.last_case = case
             state.failed_on_pinned = on_pinned
@@ -265,9 +308,9 @@ def build_test(claim: Claim, be, domain: str, base_settings: settings | None = N
         fn._hypothesis_internal_use_settings = settings(fn._hypothesis_internal_use_settings, database=database)
     fn._hypothesis_internal_database_key = database_key(claim, be, domain)
     fn.convspec = state
-    if pinned:     # the same search without the pinned examples (see run_built: a pinned crash is not shrunk)
+    if pinned:     # the same search without the pinned examples (see run_built: a pinned failure is not shrunk)
         state.rebuild = lambda: build_test(replace(claim, examples=()), be, domain, base_settings, seed,
-                                           recorder=recorder, explain=explain, database=database)
+                                           recorder=recorder, explain=explain, database=database, rows=False)
     return fn
 
 
@@ -291,17 +334,22 @@ def run_built(fn, domain: str = "all") -> Search:
             failure = Nondeterministic(f"nondeterministic: a failure did not repeat when hypothesis replayed it: "
                                        f"{e}", fn.convspec.last_case)
     count = fn.convspec.count
+    declined = dict(fn.convspec.declined)
     rebuild = getattr(fn.convspec, "rebuild", None)
-    if (isinstance(failure, ContractViolation) and not isinstance(failure, Nondeterministic)
+    if (isinstance(failure, (ContractViolation, Mismatch)) and not isinstance(failure, Nondeterministic)
             and getattr(fn.convspec, "failed_on_pinned", False) and rebuild is not None):
-        # Hypothesis never shrinks an explicit @example: a crash, exit or hang on a pinned case would be
-        # reported on that case.  Search again without the pinned cases and keep the shrunk failure of
-        # the same kind, so the report ends at the smallest broken problem.
+        # Hypothesis never shrinks an explicit @example: a failure on a pinned case (a covering-array row, a
+        # seam) would be reported on that case.  Search again without the pinned cases and keep a shrunk
+        # failure of the same kind if the search finds one, so the report ends at the smallest problem; the
+        # pinned failure stands otherwise (the rows are already the smallest problem of their combination).
         again = run_built(rebuild(), domain)
         count += again.examples
-        if isinstance(again.failure, ContractViolation) and not isinstance(again.failure, Nondeterministic):
+        if type(again.failure) is type(failure) and not isinstance(again.failure, Nondeterministic):
             failure = again.failure
-    return Search(domain, failure, getattr(failure, "case", None), count, time.perf_counter() - t0)
+        for op, v in again.declined.items():
+            if op not in declined or v[0] < declined[op][0]:
+                declined[op] = v
+    return Search(domain, failure, getattr(failure, "case", None), count, time.perf_counter() - t0, declined)
 
 
 def run_claim(claim: Claim, be, base: settings | None = None, seed: int | None = None,
@@ -317,7 +365,16 @@ def judge(claim: Claim, be, searches: list, rec: Recorder | None = None, impl_ar
     """The :class:`Outcome` of a claim on ``be`` from its searches (one per domain: ``all``, or
     ``inside`` and ``outside`` for a conditional claim), judged against the expected verdict."""
     rec = rec if rec is not None else Recorder()
-    out = Outcome(claim, be.name, "", False, searches=searches, worst_ratio=rec.worst, worst_where=rec.where)
+    expected = expected_for(claim, be)
+    if expected != claim.expected:          # a declared departure of this backend: judged as refuted
+        claim = replace(claim, expected=expected)
+    out = Outcome(claim, be.name, "", False, searches=searches, worst_ratio=rec.worst, worst_where=rec.where,
+                  expected=expected)
+    for s in searches:
+        for op, (key, desc, msg) in s.declined.items():
+            if op not in out.declined or key < out.declined[op][0]:
+                out.declined[op] = (key, desc, msg)
+    out.declined = {op: (desc, msg) for op, (key, desc, msg) in out.declined.items()}
     broken = [s for s in searches if s.kind in ("broken", "error")]
     if broken:
         s = broken[0]

@@ -48,3 +48,16 @@ def family_op(kind: str, rank: int) -> str:
     """The op name of ``kind`` ('conv', 'transpose', 'input', 'weight') in ``rank`` spatial dims."""
     return {"conv": f"conv{rank}d", "transpose": f"conv_transpose{rank}d", "input": f"conv{rank}d_input",
             "weight": f"conv{rank}d_weight"}[kind]
+
+
+#: the kinds of op, in the contract's order
+KINDS = ("conv", "transpose", "input", "weight", "signal")
+#: the data dtypes of each kind's domain.  The conv family (the CNN layer, its transpose and gradients) is
+#: defined on real floating-point data: its references, error model and exact regimes are real.  The signal
+#: ops follow scipy.signal, which is defined on integer and complex data too (integer results stay integer;
+#: correlation conjugates a complex kernel).  A declared ``dtypes`` is intersected with each kind's domain,
+#: so ``dtypes=("f64", "c128", "i32")`` tests the convs on f64 and the signal ops on all three.
+FLOAT_DTYPES = ("f64", "f32", "f16", "bf16")
+KIND_DTYPES = {"conv": FLOAT_DTYPES, "transpose": FLOAT_DTYPES, "input": FLOAT_DTYPES, "weight": FLOAT_DTYPES,
+               "signal": FLOAT_DTYPES + ("i8", "i16", "i32", "i64", "c128")}
+ALL_DTYPES = KIND_DTYPES["signal"]

@@ -78,8 +78,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("--call-timeout", "per-call time limit in seconds for the implementation under test (default: its "
            "CAPABILITIES['timeout'], else 60)", env="CONVSPEC_CALL_TIMEOUT", type=float, metavar="SECONDS",
            commands=_IMPL_CMDS),
-    Option("--backends", "built-in backends to run as well: all (default), none, or comma-separated "
-           "names/prefixes", env="CONVSPEC_BACKENDS", metavar="SPEC", commands=("audit",)),
+    Option("--backends", "built-in backends to run: all (the default without an implementation), none (the default "
+           "with --impl/--impl-cmd: the gate judges the implementation alone), zoo (every library of the zoo), or "
+           "comma-separated names/prefixes", env="CONVSPEC_BACKENDS", metavar="SPEC", commands=("audit",)),
     Option("--claims", "comma-separated globs on claim ids (default: all)", env="CONVSPEC_CLAIMS", metavar="GLOBS",
            commands=("audit", "claims", "fuzz")),
     Option("--claims-module", "a module or .py file registering extra claims with @convspec.claims.claim "

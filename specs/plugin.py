@@ -161,11 +161,15 @@ class Gate:
 
     @property
     def builtins(self) -> list:
-        """The selected built-in backends (loaded on first use: a run without the gate imports none)."""
+        """The selected built-in backends (loaded on first use: a run without the gate imports none).  With an
+        implementation under test and no ``--backends``, none: the gate judges the implementation alone."""
         if self._builtins is None:
             from . import backends
+            spec = self.config.getoption("backends")
+            if spec is None and self.impl is not None:
+                spec = "none"
             try:
-                self._builtins = backends.select(self.config.getoption("backends"))
+                self._builtins = backends.select(spec)
             except backends.ImplError as e:
                 raise pytest.UsageError(str(e)) from None
         return self._builtins
@@ -279,6 +283,10 @@ class Gate:
             lines.append(f"convspec implementation: {self.impl.origin} (provides {', '.join(sorted(self.impl.provides))}; "
                          f"runs in {where})")
             lines.append(f"convspec capabilities: {self.impl.caps.summary()}")
+            profile = getattr(self.impl, "profile", None)
+            if profile is not None:
+                lines += [f"convspec profile: {line}" for line in profile.lines()]
+            lines += self.coverage_lines()
         lines.append("convspec backends: " + (", ".join(b.name for b in self.builtins) or "none"))
         if any(b.caps.gpu for b in self.builtins) or config.getini("convspec_header"):
             from .backends import cuda_env
@@ -287,6 +295,35 @@ class Gate:
         lines.append(f"convspec profile: {self.profile_name()} (max_examples={base.max_examples}, "
                      f"derandomize={base.derandomize})")
         return lines
+
+    def coverage_lines(self) -> list[str]:
+        """The covering arrays of the implementation's ops: 3-way combinations covered / possible, rows."""
+        from . import coverage
+        if not hasattr(coverage, "figure"):
+            return []
+        out = []
+        for op in sorted(self.impl.provides):
+            try:
+                covered, possible = coverage.figure(op, self.impl.caps)
+                nrows = len(coverage.rows(op, self.impl.caps))
+            except KeyError:
+                continue
+            pct = 100.0 * covered / possible if possible else 100.0
+            out.append(f"{op} {covered}/{possible} ({pct:.0f}%, {nrows} rows)")
+        return ["convspec coverage (3-way): " + ", ".join(out)] if out else []
+
+    def coverage_dict(self) -> dict:
+        from . import coverage
+        if not hasattr(coverage, "figure"):
+            return {}
+        out = {}
+        for op in sorted(self.impl.provides):
+            try:
+                covered, possible = coverage.figure(op, self.impl.caps)
+                out[op] = {"covered": covered, "possible": possible, "rows": len(coverage.rows(op, self.impl.caps))}
+            except KeyError:
+                continue
+        return out
 
     def pytest_generate_tests(self, metafunc):
         from . import gate
@@ -377,7 +414,22 @@ class Gate:
         if text.startswith("convspec: ") and text not in self.unused:
             self.unused.append(text)
 
+    def declined(self) -> dict:
+        """op -> (descriptor, message): the smallest problem the implementation declined, over every row."""
+        out = {}
+        for row in self.rows:
+            for op, (desc, msg) in (row.get("declined") or {}).items():
+                key = (len(desc), desc)
+                if op not in out or key < (len(out[op][0]), out[op][0]):
+                    out[op] = (desc, msg)
+        return out
+
     def pytest_terminal_summary(self, terminalreporter, exitstatus, config):
+        declined = self.declined()
+        if declined:
+            terminalreporter.write_sep("=", "convspec: regions not covered (the implementation declined them)")
+            for op, (desc, msg) in sorted(declined.items()):
+                terminalreporter.write_line(f"{op}: smallest declined problem {desc}: {msg}")
         if self.unused:
             terminalreporter.write_sep("=", "convspec: known-failure entries that match nothing")
             for u in self.unused:
@@ -392,5 +444,11 @@ class Gate:
         doc = {"schema": RESULTS_SCHEMA, "convspec": __version__, "exitstatus": int(exitstatus),
                "impl": None if self.impl is None else self.impl.origin, "profile": self.profile_name(),
                "results": self.rows}
+        if self.impl is not None:
+            profile = getattr(self.impl, "profile", None)
+            doc["capabilities"] = dict(profile.to_dict() if profile is not None else {},
+                                       declined={op: {"problem": d, "message": m}
+                                                 for op, (d, m) in sorted(self.declined().items())})
+            doc["coverage"] = self.coverage_dict()
         with open(path, "w", encoding="utf-8") as f:
             json.dump(doc, f, indent=1, allow_nan=False)

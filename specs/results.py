@@ -116,10 +116,14 @@ def counterexample_dict(o) -> dict | None:
 def outcome_dict(o, *, timings: bool = True) -> dict:
     """One (claim, backend) outcome.  ``timings=False`` leaves out ``seconds`` (deterministic reports)."""
     c = o.claim
-    d = {"claim": c.id, "backend": o.backend, "expected": c.expected, "expected_text": c.describe_expected(),
+    d = {"claim": c.id, "backend": o.backend, "expected": getattr(o, "expected", "") or c.expected,
+         "expected_text": c.describe_expected(),
          "found": o.found, "matches_expected": bool(o.ok), "counterexample": counterexample_dict(o),
          "message": (o.message or "")[:MAX_MESSAGE], "worst_error_ratio": number(o.worst_ratio),
          "worst_where": getattr(o, "worst_where", "") or "", "examples": int(o.examples)}
+    declined = getattr(o, "declined", None)
+    if declined:
+        d["declined"] = {op: {"problem": desc, "message": msg[:MAX_MESSAGE]} for op, (desc, msg) in sorted(declined.items())}
     if timings:
         d["seconds"] = round(float(o.seconds), 3)
     return d

@@ -114,10 +114,11 @@ def data_for(draw, problem, names_shapes, *, positive_ok=True, value_level=True)
     return Case.seeded(problem, draw(st.integers(0, 2 ** 32 - 1)))
 
 
-def _dtype_and_regime(pick, caps, dtypes, regimes):
-    """A dtype the claim and the backend share, then a data regime that exists for it (the dyadic
-    regime is for float formats only); ``pick(name, strategy)`` honours a claim's pins."""
-    allowed = _dtypes(caps, dtypes)
+def _dtype_and_regime(pick, caps, dtypes, regimes, kind="conv"):
+    """A dtype the claim and the backend share (within the op kind's contract domain), then a data regime
+    that exists for it (the dyadic regime is for float formats only); ``pick(name, strategy)`` honours a
+    claim's pins."""
+    allowed = _dtypes(caps, dtypes, kind)
     if not allowed:
         raise ValueError("no dtype in common between the claim and the backend")
     dtype = pick("dtype", st.sampled_from(allowed))
@@ -125,9 +126,10 @@ def _dtype_and_regime(pick, caps, dtypes, regimes):
     return dtype, pick("regime", st.sampled_from(usable or ["int"]))
 
 
-def _dtypes(caps, dtypes):
-    allowed = [d for d in caps.dtypes if dtypes is None or d in dtypes]
-    return allowed
+def _dtypes(caps, dtypes, kind="conv"):
+    """The dtypes drawn for an op of ``kind``: the backend's (:meth:`Capabilities.dtypes_for`), narrowed to
+    the claim's ``dtypes`` if it pins some."""
+    return [d for d in caps.dtypes_for(kind) if dtypes is None or d in dtypes]
 
 
 #: the large tier: limits of the one or two axes drawn large at a time (the rest stay small, so the
@@ -326,7 +328,7 @@ def signal_problems(draw, caps, *, modes=("full", "same", "valid"), ndim=2, kern
                     dtypes=None, regimes=("int", "dya", "flt"), max_size=16, max_kernel=7, large_only=False):
     """A :class:`SignalProblem`; ``kernel_parity`` 'odd'/'even' pins the parity of every kernel dim."""
     mode = draw(st.sampled_from(modes))
-    dtype = draw(st.sampled_from(_dtypes(caps, dtypes) or ["f64"]))
+    dtype = draw(st.sampled_from(_dtypes(caps, dtypes, "signal") or ["f64"]))
     usable = [r for r in regimes if r != "dya" or dtype in ("f16", "bf16", "f32", "f64")]
     regime = draw(st.sampled_from(usable or ["int"])) if dtype[0] in "fbc" else "int"
     sizes, kernels = [max_size] * ndim, [max_kernel] * ndim

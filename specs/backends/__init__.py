@@ -108,12 +108,29 @@ class Capabilities:
     layout: str = "NCHW"
     weight_layout: str = "OIHW"
     accumulate: tuple = ()
+    kind_dtypes: tuple = ()
+    declared: tuple | None = None     # the keys an implementation's CAPABILITIES gave (None: a built-in backend)
 
     def __post_init__(self):
         from ..layout import normalize
         for name in ("layout", "weight_layout"):     # canonical words (NWC, DHWIO, ... become NHWC, HWIO)
             object.__setattr__(self, name, normalize(name, getattr(self, name)))
         object.__setattr__(self, "accumulate", _accumulate_items(self.accumulate))
+        dtypes, kinds = _dtypes_items(self.dtypes)
+        kinds = tuple(sorted(dict(kinds + tuple(self.kind_dtypes)).items()))
+        if kinds and not dtypes:
+            dtypes = tuple(dict.fromkeys(d for _, ds in kinds for d in ds))
+        object.__setattr__(self, "dtypes", dtypes)
+        object.__setattr__(self, "kind_dtypes", kinds)
+
+    def dtypes_for(self, kind: str) -> tuple:
+        """The dtypes tested on ops of ``kind`` ('conv', 'transpose', 'input', 'weight', 'signal'): the kind's
+        own declaration if there is one, else ``dtypes``, intersected with the kind's contract domain
+        (:data:`specs.ops.KIND_DTYPES`: the conv family is real floating point, the signal ops add integer and
+        complex data)."""
+        from ..ops import KIND_DTYPES
+        own = dict(self.kind_dtypes).get(kind)
+        return tuple(d for d in (self.dtypes if own is None else own) if d in KIND_DTYPES[kind])
 
     def accumulator(self, dtype: str, op: str | None = None) -> str | None:
         """The declared accumulator format of ``dtype`` data for ``op`` ("<kind>:<dtype>" first, then
@@ -134,8 +151,13 @@ class Capabilities:
         """Build from a plugin's CAPABILITIES dict (keys: stride, dilation, groups, padding, bias,
         dtypes, max_size, max_channels, max_batch, max_kernel, accuracy, mode, timeout, layout, weight_layout, ...)."""
         alias = {"stride": "max_stride", "dilation": "max_dilation"}
-        known = {f.name for f in fields(cls)}
+        known = {f.name for f in fields(cls)} - {"declared"}
         kw = {}
+        d = dict(d)
+        # a worker relays its Capabilities whole (dataclasses.asdict), with the keys its module declared
+        relayed = d.pop("declared", ()) if "declared" in d else ()
+        if d.get("kind_dtypes"):
+            d["kind_dtypes"] = tuple((k, tuple(v)) for k, v in d["kind_dtypes"])
         for k, v in d.items():
             k2 = alias.get(k, k)
             if k2 not in known:
@@ -144,7 +166,10 @@ class Capabilities:
             if k2 in ("max_stride", "max_dilation") and isinstance(v, bool):
                 v = None if v else 1
             if k2 == "dtypes":
-                v = tuple(v)
+                try:
+                    _dtypes_items(v)
+                except (ValueError, TypeError) as e:
+                    raise ImplError(f"{source}: {e}") from None
             if k2 == "accuracy" and v not in ("direct", "fast"):
                 raise ImplError(f"{source}: accuracy must be 'direct' or 'fast', not {v!r}")
             if k2 == "accumulate":
@@ -159,7 +184,8 @@ class Capabilities:
                 except ValueError as e:
                     raise ImplError(str(e)) from None
             kw[k2] = v
-        return cls(**kw)
+        declared = tuple(kw) if relayed == () else (None if relayed is None else tuple(relayed))
+        return cls(**kw, declared=declared)
 
     def bound(self, name: str, limit: int) -> int:
         """The drawing bound for ``max_<name>``: the strategy's own ``limit``, or less if declared."""
@@ -171,7 +197,7 @@ class Capabilities:
         def le(v, cap):
             return cap is None or v <= cap
         padded = any(lo or hi for lo, hi in p.pads)
-        checks = [(p.dtype in self.dtypes, f"dtype {p.dtype}"), (le(max(p.spatial), self.max_size), "size"),
+        checks = [(p.dtype in self.dtypes_for("conv"), f"dtype {p.dtype}"), (le(max(p.spatial), self.max_size), "size"),
                   (le(max(p.stride), self.max_stride), "stride"), (le(max(p.dilation), self.max_dilation), "dilation"),
                   (p.g == 1 or self.groups, "groups"), (not padded or self.padding, "padding"),
                   (p.symmetric or self.padding_pairs, "asymmetric padding"),
@@ -189,6 +215,29 @@ class Capabilities:
                 f"kernel<={lim(self.max_kernel)} accuracy={self.accuracy}"
                 + (f" mode={self.mode}" if self.mode else "") + (" gpu" if self.gpu else "")
                 + f" layout={self.layout} weights={self.weight_layout}")
+
+
+def _dtypes_items(value) -> tuple[tuple, tuple]:
+    """``dtypes`` as (dtypes, per-kind pairs): a sequence of dtype names (every kind), or a dict from op kind
+    ('conv', 'transpose', 'input', 'weight', 'signal', or 'family' for the first four) to dtype names.
+    Unknown names raise ValueError naming them."""
+    from ..ops import ALL_DTYPES, KINDS
+    if isinstance(value, str):
+        raise ValueError(f"dtypes={value!r} must be a list of dtype names (or a dict per op kind), not one string")
+    if isinstance(value, dict):
+        pairs = {}
+        for key, names in value.items():
+            kinds = KINDS[:4] if key == "family" else (key,)
+            if key != "family" and key not in KINDS:
+                raise ValueError(f"dtypes: unknown op kind {key!r}; known: family, {', '.join(KINDS)}")
+            for k in kinds:
+                pairs[k] = _dtypes_items(names)[0]
+        return (), tuple(sorted(pairs.items()))
+    names = tuple(value)
+    bad = [d for d in names if d not in ALL_DTYPES]
+    if bad:
+        raise ValueError(f"dtypes: unknown dtype {bad[0]!r}; known: {', '.join(ALL_DTYPES)}")
+    return names, ()
 
 
 def _accumulate_items(value) -> tuple:
@@ -229,6 +278,8 @@ class Backend:
     origin: str = "builtin"
     unavailable: str = ""          # non-empty: why this backend cannot run here (a skip reason)
     repro_args: tuple = ()         # command-line options that recreate it (--impl X ...), for repro commands
+    departures: dict = field(default_factory=dict)   # claim id -> record: where the library departs (zoo)
+    profile: object = None         # the resolved capability profile of an --impl (specs.probe.Profile)
 
     def __post_init__(self):
         if GPU_OP in self.ops:      # backwards compatibility: the fake op becomes the capability
@@ -410,12 +461,18 @@ def load(target: str | None = None, *, cmd: str | None = None, isolation: str = 
             extra = (("--call-timeout", f"{timeout:g}") if timeout else ()) + (
                 ("--memory-limit", f"{memory_limit_mb:g}") if memory_limit_mb else ())
             be.repro_args = args + extra
-            return be
+            return _probe(be)
     be = load_impl(target)
     if timeout:
         be.caps = replace(be.caps, timeout=timeout)
     be.repro_args = args + ("--isolation", "none") + (("--call-timeout", f"{timeout:g}") if timeout else ())
-    return be
+    return _probe(be)
+
+
+def _probe(be: Backend) -> Backend:
+    """What the implementation did not declare is probed (:mod:`specs.probe`): nothing goes untested."""
+    from ..probe import probe
+    return probe(be)
 
 
 def load_impl(target: str) -> Backend:

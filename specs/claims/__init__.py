@@ -234,10 +234,27 @@ def all_claims(pattern: str | None = None) -> list[Claim]:
     return sorted(cs, key=lambda c: order.get(c.group, len(order)))  # stable: keeps definition order
 
 
+def expected_for(c: Claim, be) -> str:
+    """The verdict expected of claim ``c`` on backend ``be``: the claim's own, except where ``be`` declares a
+    departure from it (``be.departures``: a zoo library's documented or found behaviour, with its source),
+    where a claim expected to hold is expected to be refuted."""
+    if c.expected == HOLDS and c.id in (getattr(be, "departures", None) or {}):
+        return REFUTED
+    return c.expected
+
+
 def applicable(c: Claim, be) -> tuple[bool, str]:
     """Whether claim ``c`` applies to backend ``be``, and if not, why (a skip reason)."""
     if be.unavailable:
         return False, be.unavailable
+    try:
+        from ..machine import condition_holds      # claims measured on particular machines (CPU features, ...)
+    except ImportError:
+        condition_holds = None
+    if condition_holds is not None:
+        ok, why = condition_holds(c.id)
+        if not ok:
+            return False, why
     missing = sorted(c.needs - be.provides)
     if missing:
         return False, f"{be.name} does not provide {', '.join(missing)}"

@@ -16,6 +16,8 @@ need none of these libraries.
 
 from __future__ import annotations
 
+import ast
+import os
 import pkgutil
 
 #: the zoo modules (file names), discovered once
@@ -38,5 +40,25 @@ def factory(module: str):
         except ImplError as e:
             return Backend(name, {}, library=module, origin="zoo", unavailable=f"{name}: {e}")
         be.name, be.origin = name, "zoo"
+        be.departures = departures(module)
         return be
     return make
+
+
+def departures(module: str) -> dict:
+    """The ``DEPARTURES`` literal of zoo module ``module``, read from its source (the module itself is never
+    imported here: its library is native code and runs in a worker): claim id -> record (statement, source,
+    upstream, observed, expected, counterexample, repro).  A malformed literal raises ValueError naming it."""
+    path = os.path.join(os.path.dirname(__file__), module + ".py")
+    with open(path, encoding="utf-8") as f:
+        tree = ast.parse(f.read(), path)
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "DEPARTURES" for t in node.targets):
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError as e:
+                raise ValueError(f"{path}: DEPARTURES must be a literal dict: {e}") from None
+            if not isinstance(value, dict):
+                raise ValueError(f"{path}: DEPARTURES must be a dict, not {type(value).__name__}")
+            return value
+    return {}
