@@ -30,6 +30,13 @@ tensor-core examples).
 fewer (n2c16h40w40_o8k7x7_p3x3 stays within fp32).  On a GPU backend (``Capabilities.gpu``) whose
 declared channel limit admits 64, the TF32 strategies draw such shapes (:data:`TENSOR_CORE_EXAMPLES`
 first, then 64..128 channels); ``tf32-emu`` keeps the small shapes of the general strategies.
+
+**Measured condition.**  The claims about which kernel cuDNN picks (FFT at a shape, tensor cores from 64
+channels, fp32 below) were measured on one GPU and cuDNN release: they carry :data:`H100_COND`
+(:func:`specs.machine.measured`), checked on the torch cuDNN backends only (``tf32-emu`` and models of
+cuDNN are not concerned), so that on another GPU generation or cuDNN major release they are not applicable
+rather than wrong.  The bound claims (within the TF32 bound, within the fp32 bound with TF32 off, reruns,
+CPU agreement) hold for every correct cuDNN and need none.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
+from .. import machine as M
 from .. import strategies as S
 from ..backends import declare_op
 from ..case import Case, round_significand
@@ -54,8 +62,12 @@ TF32_SRC = ("pytorch/pytorch#153698; pytorch/pytorch#107514; torch.backends.cudn
 CUDNN_SRC = ("cuDNN API reference: cudnnConvolutionFwdAlgo_t (IMPLICIT_GEMM, FFT, FFT_TILING, WINOGRAD, "
              "WINOGRAD_NONFUSED) and cudnnMathType_t; PyTorch reproducibility notes (cudnn.deterministic); "
              "convspec issue 8 (H100, torch 2.11+cu130, cuDNN 9.19)")
-H100_NOTE = ("measured on an H100 with torch 2.11+cu130 and cuDNN 9.19 (convspec issue 8); cuDNN picks its kernel "
-             "by heuristics that change between versions and GPUs")
+#: cuDNN's heuristics are per GPU architecture and release: the condition admits the measured architecture
+#: (compute capability 9.0: H100, H200) and cuDNN major release (9)
+H100_COND = M.Condition("measured on an H100 (compute capability 9.0) with torch 2.11+cu130 and cuDNN 9.19 (convspec "
+                        "issue 8); checked: a compute-capability-9.0 GPU and cuDNN 9.x",
+                        (M.gpu_capability("9.0"), M.cudnn_series("9")), library="torch cuDNN")
+H100_NOTE = f"{H100_COND.text}; cuDNN picks its kernel by heuristics that change between versions and GPUs"
 
 #: at 64 channels and more cuDNN picks tensor-core (TF32) kernels on an H100; the first was measured
 TENSOR_CORE_EXAMPLES = ("n4c64h32w32_o64k3x3_p1x1", "n2c64h8w8_o64k1x1")
@@ -196,6 +208,7 @@ def _(be, case):
           sides={"x": case.x, "w": case.w})
 
 
+@M.measured(H100_COND)
 @claim(id="tf32-within-fp32-bound", group="cuda", source=TF32_SRC, needs={"conv2d"}, requires={"mode:tf32"},
        expected=REFUTED,
        statement="With TF32 allowed, float32 conv results stay within the fp32 bound of the backend's accuracy "
@@ -218,6 +231,7 @@ def big_integer_cases(draw, caps):
     return tie_case(p, draw(st.integers(0, 2 ** 32 - 1)), "dense", integer=True)
 
 
+@M.measured(H100_COND)
 @claim(id="tf32-integers-above-2048-exact", group="cuda", source=TF32_SRC, needs={"conv2d"}, requires={"mode:tf32"},
        expected=REFUTED,
        statement="Integer-valued float32 data is computed as accurately under TF32 as under fp32: exactly by a "
@@ -253,6 +267,7 @@ def _cudnn_fft_cases(be):
     return st.one_of(st.just(pinned), seeded) if be.caps.fits(pinned.problem)[0] else seeded
 
 
+@M.measured(H100_COND)
 @claim(id="cudnn-fp32-exact-on-small-integers", group="cuda", source=CUDNN_SRC, needs={"conv2d", "cudnn.version"},
        requires={"mode:native"}, expected=REFUTED, version_note=H100_NOTE,
        statement="With TF32 off, deterministic=True and benchmark=False, cuDNN's float32 conv is exact on "
@@ -280,6 +295,7 @@ QUARTER_EXAMPLE = Case(Problem(dtype="f32"), {"x": np.full((1, 1, 1, 1), 4097, n
                                               "w": np.ones((1, 1, 1, 1), np.float32)})
 
 
+@M.measured(H100_COND)
 @claim(id="allow-tf32-rounds-every-conv", group="cuda", source=f"{TF32_SRC}; {CUDNN_SRC}",
        needs={"conv2d", "cudnn.version"}, requires={"mode:tf32"}, expected=REFUTED, version_note=H100_NOTE,
        statement="With allow_tf32=True every float32 conv rounds its inputs to TF32: the result is the conv of "
@@ -310,6 +326,7 @@ def _tensor_core_ties(be):
     return st.one_of(st.sampled_from(pinned), tc) if pinned else tc
 
 
+@M.measured(H100_COND)
 @claim(id="cudnn-tf32-within-fp32-bound-below-tensor-core-shapes", group="cuda", source=f"{TF32_SRC}; {CUDNN_SRC}",
        needs={"conv2d", "cudnn.version"}, requires={"mode:tf32"}, expected=CONDITIONAL,
        condition=f"at most {NO_TENSOR_CORE_CHANNELS} channels per group in and out (no tensor-core kernel; "

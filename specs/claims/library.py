@@ -3,7 +3,9 @@
 Each property takes the library function under audit from the backend (``be.op(...)``), so that a
 wrong stand-in can be shown to fail it (tests/selftest/twins_extra.py); other libraries that serve as
 comparison points are called directly.  Verdicts are for the pinned versions (torch 2.13.0, the numpy
-and scipy the environment resolves); where a verdict is version-dependent the claim says so.
+and scipy the environment resolves).  A claim whose verdict depends on a library's internals (the kernel
+torch picks on this CPU, how scipy runs its FFT) carries the condition it was measured under
+(:func:`specs.machine.measured`, quoted in its ``version_note``) and is not applicable where it is false.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import ndimage, signal
 
+from .. import machine as M
 from .. import reference as ref
 from .. import strategies as S
 from ..case import Case, cast
@@ -21,6 +24,7 @@ from ..oracle import conv_allowed, conv_expect, conv_of
 from ..problem import Problem, SignalProblem
 from ..tolerance import ACCUMULATIONS, accumulation_for, direct_bound, exactness
 from . import CONDITIONAL, HOLDS, REFUTED, claim
+from .pitfalls import HALF_FP32_ACC
 
 ints = st.integers(-4, 4).map(float)
 
@@ -397,8 +401,14 @@ def nan_cases(draw, wide_kernel=True):
     return Case(SignalProblem(a=(m, n), k=(kh, kw), mode="full"), {"a": a, "k": np.ones((kh, kw))})
 
 
+#: which axes scipy transforms, and how its FFT rounds, are internals of scipy's fftconvolve (pocketfft)
+FFT_COND = M.Condition("measured with scipy 1.17 (fftconvolve on pocketfft; no transform along axes where an input "
+                       "has length 1)", (M.version_series("scipy", "1.17"),), library="scipy")
+
+
+@M.measured(FFT_COND)
 @claim(id="fft-spreads-nan-direct-does-not", group="scipy", source="scipy/scipy#16032",
-       needs={"scipy.signal.convolve"}, expected=CONDITIONAL,
+       needs={"scipy.signal.convolve"}, expected=CONDITIONAL, version_note=FFT_COND.text,
        condition="the kernel is longer than 1 along every axis (scipy skips the transform along length-1 axes)",
        statement="A single NaN/Inf spreads to the whole output with method='fft', but stays within its receptive "
                  "field with method='direct'",
@@ -448,12 +458,13 @@ def _py_convolve(a, k):
     return np.array(out, dtype=object)
 
 
+@M.measured(FFT_COND)
 @claim(id="int64-fft-convolve-is-exact", group="scipy", source="scipy/scipy#5608",
        needs={"scipy.signal.convolve"}, expected=REFUTED,
        statement="signal.convolve(method='fft') is exact on int64 like method='direct' while the outputs fit "
                  "float64's 53-bit significand (refuted: it rounds a float64 FFT, and outputs from about 2**50 "
                  "-- well below 2**53 -- come back off by one)",
-       version_note="measured with scipy 1.17 (pocketfft) over about 400000 random pairs: the smallest inexact "
+       version_note=f"{FFT_COND.text}; over about 400000 random pairs: the smallest inexact "
                     "outputs were 2**50.2 (a up to 6 long, k up to 3) and 2**49.7 (16 and 8 long); about half the "
                     "pairs with entries in [2**25, 2**25.5) are inexact",
        cases=lambda be: st.one_of(st.just(FFT_INT_EXAMPLE), big_int_cases(*FFT_INT_RANGE)))
@@ -561,9 +572,17 @@ def _batch_slices(be, case):
         yield i, y[i:i + 1], be.call("conv2d", sub), sub
 
 
+#: batch invariance depends on how the kernel torch picks blocks its sums: oneDNN's for batched float32
+BATCH_COND = M.Condition("measured on x86-64 (an AVX2 CPU; an AVX-512 BF16 CPU in issue 18) with torch 2.13 running "
+                         "batched float32 convs on oneDNN", (M.x86_64, M.version_series("torch", "2.13"),
+                                                             M.torch_kernels({"f32 conv": {"onednn"}})),
+                         library="torch")
+
+
+@M.measured(BATCH_COND)
 @claim(id="torch-cpu-batch-invariant-bitwise", group="torch", source="pytorch/pytorch#134908",
        needs={"conv2d", "torch.F"}, expected=REFUTED, examples=BATCH_EXAMPLES,
-       version_note="observed with torch 2.13.0 CPU (oneDNN); depends on the kernels the build selects",
+       version_note=f"{BATCH_COND.text}; depends on the kernels the build selects",
        statement="float32 torch conv on the CPU is batch-invariant bit for bit: conv(x)[i] == conv(x[i:i+1]) "
                  "(refuted: the batched kernel may block the sums differently)",
        cases=lambda be: batch_cases())
@@ -596,8 +615,9 @@ def half_cases(draw):
     return Case(p, {"x": x, "w": w}, None)
 
 
+@M.measured(HALF_FP32_ACC)
 @claim(id="torch-cpu-half-accumulates-in-fp32", group="torch", source="PyTorch CPU fp16/bf16 conv (oneDNN)",
-       needs={"torch.F"}, expected=HOLDS,
+       needs={"torch.F"}, expected=HOLDS, version_note=HALF_FP32_ACC.text,
        statement="fp16 and bf16 conv on the CPU accumulate in fp32: the result is within half an ulp of the "
                  "output format plus the fp32 accumulation bound",
        cases=lambda be: half_cases())

@@ -6,7 +6,10 @@ As in :mod:`specs.claims.library`, each property takes the function under audit 
 references are the definitions in :mod:`specs.reference`, and other library paths that serve as
 comparison points (``torch.nn.Conv2d``) are called directly.  Data are small integers (or quarter
 integers), so every expected value is exact and every comparison is bit for bit.  Verdicts are for torch
-2.13.0 (CPU) and scipy 1.17; where a verdict depends on the build or the CPU the claim says so.
+2.13.0 (CPU) and scipy 1.17.  A claim whose verdict depends on the library's internals -- the kernel torch
+picks on this CPU, scipy's cost model -- carries the condition it was measured under
+(:func:`specs.machine.measured`; its ``version_note`` quotes it): where that condition is false the claim is
+not applicable, with the reason, rather than given a verdict measured elsewhere.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import signal
 
+from .. import machine as M
 from .. import reference as ref
 from ..case import Case, cast
 from ..check import equal, holds
@@ -147,11 +151,15 @@ def auto_int_cases(draw, above_guard):
 
 
 AUTO_SRC = "scipy/scipy#7217; scipy/scipy#5608; scipy.signal.choose_conv_method docs and source"
+#: the cost model and the integer guard are scipy's internals (scipy/signal/_signaltools.py), tuned between releases
+AUTO_COND = M.Condition("measured with scipy 1.17 (choose_conv_method's cost model and integer guard)",
+                        (M.version_series("scipy", "1.17"),), library="scipy")
 
 
+@M.measured(AUTO_COND)
 @claim(id="scipy-auto-convolve-float-integers-exact", group="scipy", source=AUTO_SRC, needs={"scipy.signal.convolve"},
        expected=REFUTED,
-       version_note="scipy 1.17: choose_conv_method picks 'fft' for float data from about 7x7 by 7x7 ('full')",
+       version_note=f"{AUTO_COND.text}: choose_conv_method picks 'fft' for float data from about 7x7 by 7x7 ('full')",
        statement="signal.convolve(method='auto') of float64 arrays holding small integers returns the exact integer "
                  "result (refuted: the integer guard of choose_conv_method looks at the dtype only, so float64 data "
                  "on shapes where the FFT is estimated faster goes through the FFT and comes back with rounding "
@@ -164,9 +172,10 @@ def _(be, case):
           sides={"a": case.a, "k": case.k, "auto": y, "exact": exact, "difference": y - exact})
 
 
+@M.measured(AUTO_COND)
 @claim(id="scipy-auto-convolve-int64-exact-below-guard", group="scipy", source=AUTO_SRC,
        needs={"scipy.signal.convolve"}, expected=REFUTED,
-       version_note="scipy 1.17, measured over 2900 FFT-favoured 2-D int64 pairs below the guard: inexact in 2 of 930 "
+       version_note=f"{AUTO_COND.text}; over 2900 FFT-favoured 2-D int64 pairs below the guard: inexact in 2 of 930 "
                     "pairs whose largest output lies in [2**49, 2**50), 41% in [2**50, 2**51), 95% in [2**51, 2**52); "
                     "wrong outputs as small as 2**45.5 (the FFT's error is absolute)",
        statement="signal.convolve(method='auto') is exact on int64 wherever its guard lets it take the FFT: the "
@@ -182,8 +191,9 @@ def _(be, case):
           f"2**{math.log2(_guard_bound(case.a, case.k)):.2f} <= 2**52 - 1)", sides={"a": case.a, "k": case.k})
 
 
+@M.measured(AUTO_COND)
 @claim(id="scipy-auto-convolve-int-guard-picks-direct", group="scipy", source=AUTO_SRC,
-       needs={"scipy.signal.convolve"}, expected=HOLDS,
+       needs={"scipy.signal.convolve"}, expected=HOLDS, version_note=AUTO_COND.text,
        statement="For integer arrays with max|a| max|k| min(a.size, k.size) > 2**52 - 1, signal.convolve(method="
                  "'auto') takes the direct sum (choose_conv_method's integer guard), even on shapes where the FFT "
                  "is estimated faster, and is exact in int64",
@@ -502,12 +512,28 @@ def _rounded_once(case, transposed):
 
 
 HALF_SRC = "PyTorch CPU conv kernels (oneDNN / slow_conv_transpose{2,3}d: gemm + col2im); pytorch/pytorch#153700"
-HALF_NOTE = ("measured with torch 2.13.0+cpu on an AVX2 CPU; where oneDNN runs fp16/bf16 deconvolution natively "
-             "(AVX-512 FP16/BF16 CPUs, pytorch/pytorch#153700) conv_transpose may accumulate in fp32 throughout")
+#: the half-format claims model the kernels torch 2.13 picks on the CPU (:mod:`specs.machine`'s kernel rule):
+#: its ATen ones (slow_conv2d/3d, slow_conv_transpose2d/3d: gemm in fp32, col2im in the half format) where the
+#: CPU lacks oneDNN's half support, oneDNN's (fp32 accumulation throughout) where it has it
+ATEN_HALF = {f"{dt} {op}": {"aten"} for dt in M.HALF for op in M.OPS}
+HALF_ATEN = M.Condition(
+    "measured on an x86-64 AVX2 CPU without AVX-512 (AMD EPYC), torch 2.13, with torch's ATen CPU kernels for "
+    "float16 and bfloat16 (slow_conv*, slow_conv_transpose*: gemm + col2im); where torch runs them on oneDNN "
+    "(bfloat16 on AVX-512 or AVX-NE-CONVERT CPUs, float16 on AVX512-FP16 or AVX-NE-CONVERT CPUs) they differ",
+    (M.x86_64, M.version_series("torch", "2.13"), M.torch_kernels(ATEN_HALF)), library="torch")
+HALF_FP32_ACC = M.Condition(
+    "measured on x86-64, torch 2.13: float16 with torch's ATen CPU kernels (AVX2 CPU), bfloat16 with the ATen "
+    "kernels (AVX2 CPU) and with oneDNN's (an AVX-512 BF16 CPU, issue 18); float16 on oneDNN (AVX512-FP16 or "
+    "AVX-NE-CONVERT CPUs) was not measured",
+    (M.x86_64, M.version_series("torch", "2.13"),
+     M.torch_kernels({"f16 conv": {"aten"}, "bf16 conv": {"aten", "onednn"}})), library="torch")
+HALF_NOTE = ("pytorch/pytorch#153700: oneDNN runs fp16/bf16 deconvolution natively on AVX-512 FP16/BF16 CPUs and "
+             "accumulates in fp32 throughout")
 
 
+@M.measured(HALF_FP32_ACC)
 @claim(id="torch-cpu-half-conv-rounds-once", group="torch", source=HALF_SRC, needs={"torch.F"}, expected=HOLDS,
-       version_note=HALF_NOTE,
+       version_note=HALF_FP32_ACC.text,
        statement="conv1d, conv2d and conv3d in float16 and bfloat16 on the CPU return the exact result rounded once "
                  "to the format, bit for bit (with groups, stride, dilation, padding), on integer data whose sums are "
                  "exact in fp32 but need more bits than the half format has: they accumulate in fp32",
@@ -519,8 +545,9 @@ def _(be, case):
           sides={"x": case.x, "w": case.w, "torch": y, "exact": _exact(case, False)})
 
 
+@M.measured(HALF_ATEN)
 @claim(id="torch-cpu-half-conv-transpose-rounds-once", group="torch", source=HALF_SRC, needs={"torch.F"},
-       expected=CONDITIONAL, budget=0.5, version_note=HALF_NOTE,
+       expected=CONDITIONAL, budget=0.5, version_note=f"{HALF_ATEN.text}; {HALF_NOTE}",
        condition="no output element receives two kernel taps (per axis: kernel 1, a single input element, or "
                  "taps that never meet, e.g. a stride above d(k-1))",
        statement="conv_transpose1d/2d/3d in float16 and bfloat16 on the CPU return the exact result rounded once "
@@ -559,8 +586,9 @@ def transpose_taps_in_half(case):
                                                                          in zip(p.pads, out))])
 
 
+@M.measured(HALF_ATEN)
 @claim(id="torch-cpu-half-conv-transpose-sums-taps-in-half", group="torch", source=HALF_SRC, needs={"torch.F"},
-       expected=HOLDS, version_note=HALF_NOTE,
+       expected=HOLDS, version_note=f"{HALF_ATEN.text}; {HALF_NOTE}",
        statement="conv_transpose1d/2d/3d in float16/bfloat16 on the CPU compute, bit for bit, a per-tap sum over the "
                  "input channels in fp32 rounded to the format, then add the kernel taps meeting at an output "
                  "element in the half format, one rounding per addition, in row-major tap order",
@@ -598,8 +626,9 @@ def half_grad_cases(draw):
     return Case(p, {**case.arrays, "xf": cast(rng.integers(-mx, mx + 1, size=p.y_shape).astype(np.float64), p.dtype)})
 
 
+@M.measured(HALF_ATEN)
 @claim(id="torch-cpu-half-gradients-round-once", group="torch", source=HALF_SRC, needs={"torch.F"}, expected=REFUTED,
-       budget=0.5, version_note=HALF_NOTE,
+       budget=0.5, version_note=HALF_ATEN.text,
        statement="The input and weight gradients of conv1d/2d/3d (autograd; torch.nn.grad.conv*_input/_weight run the "
                  "same kernels) in float16 and bfloat16 on the CPU return the exact gradient rounded once to the "
                  "format, as the forward convs do by accumulating in fp32",

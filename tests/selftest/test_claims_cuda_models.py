@@ -100,3 +100,41 @@ def test_gpu_backends_declare_the_fast_class():
         be = backends.get(name)
         assert be.caps.accuracy == "fast" and be.caps.gpu and "cudnn.version" in be.provides
     assert backends.get("torch-cuda-tf32").caps.mode == "tf32" and backends.get("torch-cuda-fp32").caps.mode is None
+
+
+# -- the measured condition (issue 18) -----------------------------------------------------------------------
+
+CUDNN_CLAIMS = ("tf32-within-fp32-bound", "tf32-integers-above-2048-exact", "cudnn-fp32-exact-on-small-integers",
+                "allow-tf32-rounds-every-conv", "cudnn-tf32-within-fp32-bound-below-tensor-core-shapes")
+
+
+@pytest.mark.parametrize(("gpu", "cudnn", "holds"), [
+    ("9.0", "9.19.0", True),        # the H100 of issue 8
+    ("9.0", "9.1.0", True),         # same architecture, same cuDNN major release
+    ("8.0", "9.19.0", False),       # an A100: another architecture, other heuristics
+    ("9.0", "8.9.7", False),        # cuDNN 8
+    ("none", None, False),          # no GPU
+])
+def test_cudnn_claims_hold_only_where_measured(gpu, cudnn, holds):
+    from specs import machine
+    env = {machine.ENV_MACHINE: f"gpu={gpu}" + (f"; cudnn={cudnn}" if cudnn else "")}
+    for cid in CUDNN_CLAIMS:
+        assert machine.MEASURED[cid] is C.H100_COND and C.H100_COND.text in REGISTRY[cid].version_note
+        for name in ("torch-cuda-tf32", "torch-cuda-fp32"):
+            ok, why = machine.condition_holds(cid, backends.get(name), environ=env)
+            assert ok == holds, why
+            assert holds or (why.startswith(f"not applicable here: {C.H100_COND.text}; this machine has ") and
+                             (f"compute capability {gpu}" in why or "no CUDA GPU" in why or f"cuDNN {cudnn}" in why))
+
+
+def test_cudnn_condition_leaves_emulation_and_models_alone():
+    """The condition is about cuDNN's heuristics: tf32-emu and the cuDNN models here run the same claims on any
+    machine (their verdicts are by construction)."""
+    from specs import machine
+    env = {machine.ENV_MACHINE: "gpu=none"}
+    for be in (backends.get("tf32-emu"), TF32_MODEL(), FP32_MODEL()):
+        for cid in CUDNN_CLAIMS:
+            assert machine.condition_holds(cid, be, environ=env) == (True, "")
+    for cid in ("tf32-within-tf32-bound", "cuda-fp32-within-fp32-bound", "cuda-deterministic-reruns-bitwise",
+                "cuda-agrees-with-cpu"):         # bounds and documented behaviour: no condition
+        assert cid not in machine.MEASURED
