@@ -30,3 +30,17 @@ def convolve2d(a, k, mode="full"):
     padded = zero_pad(a, ((p - 1) // 2, (q - 1) // 2))
     full = convolve(padded, k, boundary="fill", fill_value=0, normalize_kernel=False)
     return crop(full, a.shape, k.shape, mode, correlate=False)
+
+DEPARTURES = {
+    "signal-ops-propagate-nan": {
+        "statement": "astropy.convolution.convolve's default nan_treatment='interpolate' replaces each NaN of the "
+                     "array by the kernel-weighted mean of its finite neighbours, so no output is NaN where the "
+                     "direct sum gives NaN (and with a zero-sum kernel and NaN data it raises instead)",
+        "source": "https://docs.astropy.org/en/stable/api/astropy.convolution.convolve.html (nan_treatment)",
+        "upstream": "none found: documented behaviour (nan_treatment='interpolate' is the default)",
+        "observed": "[[2.0, 3.0, 9.0, 6.0, 4.0]] (full, a=[[2, nan, 4]], k=[[1, 1, 1]])",
+        "expected": "[[2.0, nan, nan, nan, 4.0]]",
+        "counterexample": "a1x1_k1x3_full_f64_int with a = [[nan]] (the search's: NaN at [], expected at [[0, 0], [0, 1], [0, 2]])",
+        "repro": "docs/repros/astropy_nan.py",
+    },
+}

@@ -47,3 +47,26 @@ def convolve2d(a, k, mode="full"):
     r0, c0 = _PAD + off[0] - h, _PAD + off[1] - h
     full = out[r0:r0 + a.shape[0] + p - 1, c0:c0 + a.shape[1] + q - 1]
     return crop(full, a.shape, k.shape, mode, correlate=False)
+
+DEPARTURES = {
+    "asymmetric-filter-example": {
+        "statement": "ImageFilter.Kernel applies the weight sequence with its rows reversed: the impulse response "
+                     "is the kernel flipped left-right (a correlation with the kernel flipped upside down), not "
+                     "the kernel (convolution); on 'I' images negative sums are also clipped to 0",
+        "source": "found by convspec",
+        "upstream": "none found: searched python-pillow/Pillow issues for 'ImageFilter.Kernel flipped', "
+                    "'Kernel orientation convolution correlation'",
+        "observed": "3 at [0, 0] (valid)", "expected": "4",
+        "counterexample": "a3x3_k3x3_valid_i32_int a=[[1,1,1],[0,1,1],[0,0,1]] k=[[1,0,0],[0,1,0],[1,0,1]]",
+        "repro": "docs/repros/pillow_kernel.py",
+    },
+    "full-convolution-commutes": {
+        "statement": "Pillow kernels are 3x3 or 5x5 only: swapping the arrays makes the larger one the kernel, "
+                     "which Pillow cannot take (ImageFilter.Kernel raises for other sizes)",
+        "source": "https://pillow.readthedocs.io/en/stable/reference/ImageFilter.html#PIL.ImageFilter.Kernel",
+        "upstream": "none found: documented limit (size must be (3, 3) or (5, 5))",
+        "observed": "raises (kernel (1, 6))", "expected": "convolve2d(k, a) == convolve2d(a, k)",
+        "counterexample": "a1x6_k1x1_full_i32_int",
+        "repro": "docs/repros/pillow_kernel.py",
+    },
+}

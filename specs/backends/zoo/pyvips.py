@@ -27,6 +27,7 @@ def correlate2d(a, k, mode="full"):
     img = pyvips.Image.new_from_array(np.ascontiguousarray(padded))
     mask = pyvips.Image.new_from_array(np.asarray(k, dtype=np.float64).tolist(), scale=1, offset=0)
     out = img.conv(mask, precision="float" if a.dtype.kind == "f" else "integer").numpy()
+    out = out.reshape(padded.shape)              # a 1x1 image comes back 0-D
     r0, c0 = p // 2, q // 2          # the mask centre: output (i, j) is centred on padded (i, j)
     full = out[r0:r0 + a.shape[0] + p - 1, c0:c0 + a.shape[1] + q - 1]
     return crop(full, a.shape, k.shape, mode, correlate=True)
