@@ -17,6 +17,12 @@ What a native implementation does instead of raising becomes an ordinary, shrink
 * no result within the time limit: the worker's whole process group is killed, native loops
   included: ``"no result after 2s: worker killed (hang)"``.
 
+Two outcomes are not failures of the implementation.  ``NotImplementedError`` raised in the worker
+(or a server's ``error`` reply naming it) is :class:`Declined`: the implementation declines that
+problem.  A call convspec cannot carry -- an array or parameter the protocol cannot encode in this
+process, or a frame the worker cannot decode -- is :class:`TransportError`, the suite's own error:
+the implementation was never called.  Every other exception stays a ContractViolation.
+
 The next call goes to a fresh server, started at once.  For Python targets a *fork server* loads the
 target once and forks each server from it, so a restart costs milliseconds, not an interpreter
 start-up: shrinking a crash makes a hundred of them.  Shrinking a hang costs the time limit per step,
@@ -70,6 +76,34 @@ FORK_ENV = "CONVSPEC_FORK_FD"  # the fork server's control socket (see specs/wor
 
 class WorkerError(Exception):
     """A worker that could not be started or did not say hello (wrapped by the caller)."""
+
+
+class Declined(Exception):
+    """The implementation declined a problem: it raised ``NotImplementedError`` (in the worker), or its
+    server answered with an error naming ``NotImplementedError``.  Not a failure: the engine skips the
+    example.  Any other exception stays the failure it is (a :class:`~specs.check.ContractViolation`).
+
+    The message is ``"<impl>.<op> declined <descriptor>: NotImplementedError: <msg>"``; a proxy does not
+    know the problem descriptor, so it raises one without it (``"<impl>.<op> declined: ..."``) and the
+    caller that knows it adds it with :meth:`on`.
+    """
+
+    def __init__(self, what: str, exception: str = "NotImplementedError", message: str = "",
+                 descriptor: str | None = None, traceback: str = ""):
+        self.what, self.exception, self.detail, self.descriptor = what, exception, message, descriptor
+        self.remote_traceback = traceback
+        where = f" {descriptor}" if descriptor else ""
+        super().__init__(f"{what} declined{where}: {exception}: {message}")
+
+    def on(self, descriptor: str) -> "Declined":
+        """The same refusal, naming the problem it declined."""
+        return Declined(self.what, self.exception, self.detail, descriptor, self.remote_traceback)
+
+
+class TransportError(Exception):
+    """convspec could not carry a call across the worker boundary (encoding it in the parent, or
+    decoding it in the Python worker).  The suite's own limitation or bug, never the implementation's:
+    the implementation was not called."""
 
 
 def describe_status(returncode: int, memory_limit_mb: float | None = None) -> str:
@@ -486,20 +520,30 @@ class Worker:
             self.ensure()
         except WorkerError as e:
             return ContractViolation(f"{what} crashed: the worker could not be restarted: {e}")
-        self._ids += 1
-        header = {"type": "call", "id": self._ids, "op": op,
-                  "params": {k: protocol.encode_param(v) for k, v in params.items()}}
         features = self.hello.get("features") or ()
-        if "pyparams" in features:          # the Python server gets the parameters as they were passed
-            header["pyparams"] = base64.b64encode(pickle.dumps(params)).decode()
         arena = self.arena if "arena" in features else None
+        try:
+            header = {"type": "call", "id": self._ids + 1, "op": op, "params": {}}
+            for k, v in params.items():
+                try:
+                    header["params"][k] = protocol.encode_param(v)
+                except protocol.ProtocolError as e:
+                    raise protocol.ProtocolError(f"parameter {k!r}: {e}") from None
+            if "pyparams" in features:          # the Python server gets the parameters as they were passed
+                header["pyparams"] = base64.b64encode(pickle.dumps(params)).decode()
+            frame = protocol.encode(header, arrays, arena, layouts="layout" in features, grow=self._out_hint)
+        except protocol.ProtocolError as e:    # nothing was sent: the implementation was not called
+            return TransportError(f"{what}: convspec cannot send this call to the worker (parent side, encoding "
+                                  f"the call): {e} -- a limit of convspec's worker boundary, not a fault of the "
+                                  "implementation, which was not called")
+        self._ids += 1
+
         def shape_key():
             return op, repr(sorted(header["params"].items())), tuple((n, a.dtype.str, a.shape) for n, a in arrays)
 
         if self._hung and shape_key() in self._hung and _digest(arrays) in self._hung[shape_key()]:
             return ContractViolation(f"{what} hung: no result after {timeout:g}s: worker killed (hang) -- this input "
                                      "hung before and is not run again")
-        frame = protocol.encode(header, arrays, arena, layouts="layout" in features, grow=self._out_hint)
         child = self.child
         saved = _suspend_alarm()
         deadline = time.monotonic() + timeout if timeout else None
@@ -521,13 +565,20 @@ class Worker:
             self._kill()
             tail = self._tail()
             self._respawn_soon()
-            return ContractViolation(f"{what}: the worker broke the protocol: {e}{tail}")
+            return ContractViolation(f"{what}: the worker broke the protocol (parent side, decoding its reply): "
+                                     f"{e}{tail}")
         except BaseException:          # interrupted (KeyboardInterrupt, an outer timer): the stream is out of step
             self._kill()
             raise
         finally:
             _resume_alarm(saved)
         self._forward(self._new_stderr())
+        if reply.get("type") == "error" and reply.get("kind") == "protocol":
+            self._kill()               # the server could not read the call: the stream is out of step
+            tail = self._tail()
+            self._respawn_soon()
+            return TransportError(f"{what}: the worker could not decode the call (worker side): "
+                                  f"{reply.get('message', '')} -- the implementation was not called{tail}")
         if reply.get("id") != self._ids:
             self._kill()
             self._respawn_soon()
@@ -561,8 +612,10 @@ class Worker:
                         f"{self.hang_budget:g}s")
         return ContractViolation(message)
 
-    def _error(self, what: str, reply: dict) -> ContractViolation:
+    def _error(self, what: str, reply: dict) -> Exception:
         kind, msg = reply.get("kind"), str(reply.get("message", ""))
+        if kind == "raised" and _declined(reply):
+            return Declined(what, str(reply.get("exception")), msg, traceback=str(reply.get("traceback", "")))
         if kind == "memory" and self.memory_limit_mb:
             self._kill()               # its heap may be in any state: start afresh
             self._respawn_soon()
@@ -576,6 +629,14 @@ class Worker:
             e = ContractViolation(f"{what}: the worker reported a {kind or 'unknown'} error: {msg}")
         e.remote_traceback = reply.get("traceback", "")
         return e
+
+
+def _declined(reply: dict) -> bool:
+    """Whether a 'raised' error reply means "declined": its ``declined`` flag (the Python worker sets it
+    for NotImplementedError and its subclasses), else an ``exception`` named NotImplementedError."""
+    if "declined" in reply:
+        return reply["declined"] is True
+    return reply.get("exception") == "NotImplementedError"
 
 
 def _digest(arrays) -> bytes:

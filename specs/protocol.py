@@ -7,8 +7,10 @@ A frame is::
 The header's ``"arrays"`` list (possibly empty) describes the buffers that follow, in order:
 ``{"name": str, "dtype": str, "shape": [int, ...]}``.  Each buffer holds exactly
 ``prod(shape) * itemsize(dtype)`` bytes, little-endian, C order, with nothing in between.  The dtype
-names are numpy's (:data:`DTYPES`).  The messages themselves (hello, call, result, error, bye) are
-documented in ``docs/PROTOCOL.md``; this module only frames, encodes and decodes them.
+names are numpy's (:data:`DTYPES`), plus ``"bfloat16"``: 2 bytes per element, the upper half of the
+IEEE binary32 with the same value (``ml_dtypes.bfloat16`` on the Python side, never widened).  Every
+dtype of :data:`specs.problem.DTYPES` is one of them.  The messages themselves (hello, call, result,
+error, bye) are documented in ``docs/PROTOCOL.md``; this module only frames, encodes and decodes them.
 
 Both directions are blocking byte streams (the server's stdin and stdout).  The parent reads with a
 deadline (:meth:`Reader.read_frame` with ``deadline``), which is how a hung server is detected.
@@ -27,9 +29,15 @@ import numpy as np
 MAGIC = b"CVSP"
 PROTOCOL = "convspec-worker/1"
 MAX_HEADER = 1 << 20
-DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+try:                                        # bfloat16 as a numpy dtype (a core dependency of convspec)
+    from ml_dtypes import bfloat16 as _bfloat16
+except ImportError:                         # pragma: no cover
+    _bfloat16 = None
+
+_NUMPY = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
           "float16", "float32", "float64", "complex64", "complex128")
-_LE = {name: np.dtype(name).newbyteorder("<") for name in DTYPES}
+DTYPES = _NUMPY[:9] + (("bfloat16",) if _bfloat16 is not None else ()) + _NUMPY[9:]
+_LE = {name: np.dtype(_bfloat16 if name == "bfloat16" else name).newbyteorder("<") for name in DTYPES}
 _NAME = {dt: name for name, dt in _LE.items()}
 
 
@@ -50,11 +58,20 @@ def dtype_name(dt) -> str:
     name = _NAME.get(dt)
     if name is not None:
         return name
-    dt = np.dtype(dt)
+    try:
+        dt = np.dtype(dt)
+    except TypeError:
+        raise ProtocolError(f"{dt!r} is not a numpy dtype: it cannot travel over the worker protocol") from None
     name = dt.name if dt.kind != "b" else "bool"
-    if name not in _LE:
-        raise ProtocolError(f"dtype {dt} cannot travel over the worker protocol (supported: {', '.join(DTYPES)})")
+    if name not in _LE or dt.itemsize != _LE[name].itemsize:
+        raise ProtocolError(f"dtype {dt} cannot travel over the worker protocol (it carries: {', '.join(DTYPES)})")
     return name
+
+
+def byte_view(a: np.ndarray) -> memoryview:
+    """The bytes of the C-ordered array ``a`` as a flat uint8 memoryview (no copy).  Goes through a
+    uint8 view because numpy exports no buffer for some dtypes (``ml_dtypes.bfloat16``)."""
+    return memoryview(a.reshape(-1).view(np.uint8)) if a.size else memoryview(b"")
 
 
 def wire_array(a) -> np.ndarray:
@@ -83,8 +100,11 @@ def encode(header: dict, arrays=(), arena: "Arena | None" = None, start: int = 0
     for name, a in arrays:
         lay = layout_of(a) if layouts else None
         if lay is None:
-            a = wire_array(a)
-            items.append((name, a, None, memoryview(a.reshape(-1)).cast("B") if a.size else memoryview(b"")))
+            try:
+                a = wire_array(a)
+            except ProtocolError as e:
+                raise ProtocolError(f"array {name!r}: {e}") from None
+            items.append((name, a, None, byte_view(a)))
         else:
             items.append((name, a, *lay))
     if arena is not None and grow is not None:
@@ -280,7 +300,7 @@ class Reader:
             else:
                 a = np.empty(shape, dt)
                 if a.nbytes:
-                    self.take_into(memoryview(a).cast("B"), deadline)
+                    self.take_into(byte_view(a), deadline)
                 arrays.append((name, a))
         return header, arrays
 
@@ -361,7 +381,7 @@ class Arena:
 
     def put(self, at: int, data):
         """Copy ``data`` (a C-ordered array or a byte buffer) into the arena at offset ``at``."""
-        src = np.frombuffer(memoryview(data).cast("B"), np.uint8)
+        src = np.frombuffer(byte_view(data) if isinstance(data, np.ndarray) else memoryview(data).cast("B"), np.uint8)
         np.frombuffer(self.mm, np.uint8, len(src), at)[:] = src
 
     def view(self, at: int, dt, shape, size=None) -> np.ndarray:

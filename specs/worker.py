@@ -98,8 +98,9 @@ def serve_call(ops: dict, header: dict, arrays: list) -> tuple[dict, list]:
     except MemoryError as e:
         return {"type": "error", "id": cid, "kind": "memory", "exception": "MemoryError",
                 "message": str(e), "traceback": traceback.format_exc(limit=-8)}, []
-    except Exception as e:
+    except Exception as e:             # NotImplementedError (a subclass too) is "declined", flagged for the parent
         return {"type": "error", "id": cid, "kind": "raised", "exception": type(e).__name__,
+                "declined": isinstance(e, NotImplementedError),
                 "message": str(e), "traceback": traceback.format_exc(limit=-8)}, []
 
     def violation(message):
@@ -120,8 +121,9 @@ def serve_call(ops: dict, header: dict, arrays: list) -> tuple[dict, list]:
                              "every call must return a new array")
     try:
         protocol.dtype_name(out.dtype)
-    except protocol.ProtocolError as e:
-        return violation(f"returned an array of dtype {out.dtype}: {e}")
+    except protocol.ProtocolError:     # no op of the contract returns such a dtype
+        return violation(f"returned dtype {out.dtype}, which is no dtype of the contract (the worker protocol "
+                         f"carries {', '.join(protocol.DTYPES)})")
     _remember(out)
     return {"type": "result", "id": cid}, [("y", out)]
 
@@ -153,6 +155,10 @@ def serve(fin: int, fout: int, ops: dict, arena) -> int:
             header, arrays = reader.read_frame(arena=arena)
         except protocol.PeerClosed:
             return 0
+        except protocol.ProtocolError as e:      # out of step with the parent: say why, then stop
+            protocol.send_frame(fout, {"type": "error", "id": None, "kind": "protocol",
+                                       "message": f"the worker could not decode the parent's frame: {e}"})
+            return 3
         kind = header["type"]
         if kind == "bye":
             return 0

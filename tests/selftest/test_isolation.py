@@ -399,18 +399,46 @@ def c_servers(tmp_path_factory):
 
 
 def test_c_server_matches_the_reference(c_servers, closing):
+    """float64, float32, float16 and bfloat16 (its own 2-byte code): integer data, so the exact sum
+    rounded once into the dtype is the reference's float64 result cast to it, bit for bit."""
+    import ml_dtypes
     be = closing(load_isolated(cmd=c_servers["conv_server"]))
-    assert be.name == "c-direct" and be.provides == {"conv2d"} and be.caps.dtypes == ("f64", "f32")
+    assert be.name == "c-direct" and be.provides == {"conv2d"} and be.caps.dtypes == ("f64", "f32", "f16", "bf16")
     ref = load_impl(gallery_path("correct_torch")).ops["conv2d"]
     rng = np.random.default_rng(2)
     x, w, b = rng.integers(-4, 5, (2, 4, 7, 9)), rng.integers(-4, 5, (6, 2, 3, 2)), rng.integers(-4, 5, 6)
-    for dt in (np.float64, np.float32):
+    for dt in (np.float64, np.float32, np.float16, ml_dtypes.bfloat16):
         args = (x.astype(dt), w.astype(dt), b.astype(dt))
         for kw in (dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2), dict(stride=3, padding=2, groups=1)):
             if kw["groups"] == 1:
                 args = (args[0], rng.integers(-4, 5, (6, 4, 3, 2)).astype(dt), args[2])
-            got, want = be.ops["conv2d"](*args, **kw), ref(*args, **kw)
-            assert got.dtype == dt and np.array_equal(got, want)
+            got = be.ops["conv2d"](*args, **kw)
+            want = ref(*(a.astype(np.float64) for a in args), **kw).astype(dt)
+            assert got.dtype == np.dtype(dt) and got.tobytes() == want.tobytes()
+
+
+def test_c_server_declines_other_dtypes_and_reports_unknown_codes(c_servers, closing, monkeypatch):
+    """A dtype code the C server does not compute: Declined (its error names NotImplementedError); a code
+    it does not know: the suite's TransportError, and the server is replaced."""
+    import ml_dtypes
+
+    from specs.isolation import Declined, TransportError
+    be = closing(load_isolated(cmd=c_servers["conv_server"]))
+    x, w = np.ones((1, 1, 2, 2), np.int8), np.ones((1, 1, 1, 1), np.int8)
+    with pytest.raises(Declined, match=r"^c-direct.conv2d declined: NotImplementedError: conv_server computes .*not int8"):
+        be.ops["conv2d"](x, w)
+    with pytest.raises(ContractViolation, match=r"c-direct.conv2d raised ValueError: conv2d takes x \(N,C,H,W\)"):
+        be.ops["conv2d"](np.ones((1, 2, 2)), np.ones((1, 1, 1, 1)))
+    assert be.ops["conv2d"](x.astype(np.float64), w.astype(np.float64)).shape == (1, 1, 2, 2)
+    f8 = np.dtype(ml_dtypes.float8_e4m3fn)
+    monkeypatch.setitem(protocol._LE, "float8_e4m3fn", f8)     # a parent that knows a code the server does not
+    monkeypatch.setitem(protocol._NAME, f8, "float8_e4m3fn")
+    starts = be.worker.starts
+    with pytest.raises(TransportError, match=r"worker side\): conv_server: unknown dtype code float8_e4m3fn"):
+        be.ops["conv2d"](x.astype(f8), w.astype(f8))
+    monkeypatch.undo()
+    assert be.ops["conv2d"](x.astype(np.float32), w.astype(np.float32)).dtype == np.float32
+    assert be.worker.starts == starts + 1
 
 
 def test_c_server_passes_the_gate(c_servers, closing):
