@@ -52,6 +52,7 @@ Capabilities an implementation declares (CAPABILITIES = {...}; the suite never d
     accumulate       the accumulator format of half-precision data, per dtype or per op kind and dtype
                      ({"f16": "f32"} is the default; {"transpose:f16": "f16"} declares float16 sums for the
                      transposed convs): the error model's bound follows it
+    kernel_parity    None (default: every kernel) or "odd": the signal ops take odd kernel extents only (astropy)
     accuracy         "direct" (every output a plain sum: the elementwise bound) or "fast" (FFT/Winograd: normwise)
     stride, dilation, groups, padding, bias, max_size, max_channels, max_batch, max_kernel, mode, timeout,
     deterministic, gpu, examples: see specs.backends.Capabilities

@@ -102,7 +102,7 @@ DEFINITIONAL = {**{f"conv{r}d-matches-definition": (f"conv{r}d",) for r in (1, 2
                 **{f"conv-transpose{r}d-matches-definition": (f"conv_transpose{r}d",) for r in (1, 2, 3)},
                 **{f"conv{r}d-input-matches-definition": (f"conv{r}d_input",) for r in (1, 2, 3)},
                 **{f"conv{r}d-weight-matches-definition": (f"conv{r}d_weight",) for r in (1, 2, 3)},
-                "signal-ops-match-definition": ("convolve2d",)}
+                "convolve2d-matches-definition": ("convolve2d",), "correlate2d-matches-definition": ("correlate2d",)}
 
 
 def coverage_examples(claim: Claim, be) -> list:

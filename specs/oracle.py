@@ -204,12 +204,12 @@ def check_family(be, op: str, case, y, what=None):
                  sides={**sides, "observed": y, "expected": exp})
 
 
-def check_signal_modes(be, case):
-    """convolve2d and correlate2d of ``case`` against the definition in every mode that applies
-    ('valid' only when one array contains the other in every dimension)."""
+def check_signal_modes(be, case, ops=("convolve2d", "correlate2d")):
+    """The signal ``ops`` of ``case`` against the definition in every mode that applies ('valid' only when
+    one array contains the other in every dimension)."""
     __tracebackhide__ = True
     sa, sk = case.problem.a, case.problem.k
     contained = all(m >= q for m, q in zip(sa, sk)) or all(q >= m for m, q in zip(sa, sk))
     for mode in ("full", "same", "valid") if contained else ("full", "same"):
-        for op in ("convolve2d", "correlate2d"):
+        for op in ops:
             check_signal(be, op, case, signal_call(be, op, case, mode=mode), mode=mode)

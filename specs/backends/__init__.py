@@ -108,6 +108,7 @@ class Capabilities:
     layout: str = "NCHW"
     weight_layout: str = "OIHW"
     accumulate: tuple = ()
+    kernel_parity: str | None = None
     kind_dtypes: tuple = ()
     declared: tuple | None = None     # the keys an implementation's CAPABILITIES gave (None: a built-in backend)
 
@@ -160,6 +161,11 @@ class Capabilities:
             d["kind_dtypes"] = tuple((k, tuple(v)) for k, v in d["kind_dtypes"])
         for k, v in d.items():
             k2 = alias.get(k, k)
+            if k2 == "kernel_parity" and v not in (None, "odd"):
+                raise ImplError(f"{source}: kernel_parity must be None or 'odd' (the signal ops take odd kernels "
+                                f"only), not {v!r}")
+            if k2 in ("padding_modes", "dtypes") and isinstance(v, list):
+                v = tuple(v)           # a worker relays tuples as JSON lists
             if k2 not in known:
                 raise ImplError(f"{source}: unknown capability {k!r}; known: "
                                 f"{', '.join(sorted(set(known) | set(alias)))}")

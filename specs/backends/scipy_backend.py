@@ -385,6 +385,19 @@ def convolve2d_fft(a, k, mode="full"):
     return signal.fftconvolve(a, k, mode=mode)
 
 
+#: where scipy.signal departs from the contract (audited: specs/claims/findings_scipy.py)
+DEPARTURES = {"correlate2d-matches-definition": {
+    "statement": "correlate2d(a, k, 'valid') of complex data returns the conjugate of the definition when k is the "
+                 "larger input", "source": "found by convspec",
+    "claim": "scipy-correlate2d-valid-kernel-larger-conjugates",
+    "upstream": "none found: closest scipy/scipy#12685 (open), scipy/scipy#5954 (closed)",
+    "observed": "[[0, 1j]]", "expected": "[[0, -1j]]", "counterexample": "a1x1_k1x2_valid_c128_int",
+    "repro": "docs/repros/scipy_correlate2d_valid_swap_conj.py"}}
+
+#: the dtypes scipy.signal.convolve2d/correlate2d accept (float16 and bfloat16 raise: "not available for this type")
+SIGNAL_DTYPES = ("f64", "f32", "i8", "i16", "i32", "i64", "c128")
+
+
 @builtin("scipy")
 def _scipy():
     ops = {"conv2d": conv2d, "convolve2d": signal.convolve2d, "correlate2d": signal.correlate2d,
@@ -392,9 +405,10 @@ def _scipy():
            "scipy.signal.convolve": signal.convolve, "scipy.signal.correlate": signal.correlate,
            "scipy.signal.fftconvolve": signal.fftconvolve, "scipy.ndimage.convolve": ndimage.convolve,
            "scipy.ndimage.correlate": ndimage.correlate}
-    return Backend("scipy", ops, Capabilities(dtypes=("f64", "f32"), examples=0.5, padding_strings=True,
+    # scipy.signal takes integer and complex data (the signal ops' domain); float16 it refuses
+    return Backend("scipy", ops, Capabilities(dtypes=SIGNAL_DTYPES, examples=0.5, padding_strings=True,
                                               padding_pairs=True),
-                   library="scipy", version=scipy.__version__)
+                   library="scipy", version=scipy.__version__, departures=DEPARTURES)
 
 
 @builtin("scipy-ndimage")
@@ -408,5 +422,5 @@ def _scipy_ndimage():
 @builtin("scipy-fft")
 def _scipy_fft():
     ops = {"conv2d": conv2d_fft, "convolve2d": convolve2d_fft}
-    return Backend("scipy-fft", ops, Capabilities(dtypes=("f64", "f32"), accuracy="fast"), library="scipy",
+    return Backend("scipy-fft", ops, Capabilities(dtypes=("f64", "f32", "c128"), accuracy="fast"), library="scipy",
                    version=scipy.__version__)

@@ -27,9 +27,8 @@ def _(be, case):
     check_conv(be, case, be.call("conv2d", case))
 
 
-@claim(id="signal-ops-cross-seams", group="seed", source=SRC, needs={"convolve2d", "correlate2d"},
-       expected=HOLDS, requires={"seams"},
-       statement="convolve2d and correlate2d match the definition on outputs past 128 wide and kernels past 11",
-       cases=S.signal(large_only=True), examples=tuple(S.signal_seam_cases()), budget=0.5)
-def _(be, case):
-    check_signal_modes(be, case)
+for _op in ("convolve2d", "correlate2d"):
+    claim(id=f"{_op}-crosses-seams", group="seed", source=SRC, needs={_op}, expected=HOLDS, requires={"seams"},
+          statement=f"{_op} matches the definition on outputs past 128 wide and kernels past 11",
+          cases=S.signal(large_only=True), examples=tuple(S.signal_seam_cases()),
+          budget=0.5)(lambda be, case, _op=_op: check_signal_modes(be, case, (_op,)))

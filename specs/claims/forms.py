@@ -44,11 +44,9 @@ def _(be, case):
     check_conv(be, case, be.call("conv2d", case))
 
 
-@claim(id="signal-ops-accept-every-layout", group="seed", source=SOURCE, needs={"convolve2d", "correlate2d"},
-       expected=HOLDS,
-       statement="convolve2d and correlate2d give scipy's result whatever the layout of a and k: C or Fortran "
-                 "order, strided or transposed views, negative strides, read-only, offset in a larger buffer",
-       cases=lambda be: signal_form_cases(be.caps))
-def _(be, case):
-    for op in ("convolve2d", "correlate2d"):
-        check_signal(be, op, case, signal_call(be, op, case))
+for _op in ("convolve2d", "correlate2d"):
+    claim(id=f"{_op}-accepts-every-layout", group="seed", source=SOURCE, needs={_op}, expected=HOLDS,
+          statement=f"{_op} gives scipy's result whatever the layout of a and k: C or Fortran order, strided or "
+                    "transposed views, negative strides, read-only, offset in a larger buffer",
+          cases=lambda be: signal_form_cases(be.caps))(
+        lambda be, case, _op=_op: check_signal(be, _op, case, signal_call(be, _op, case)))

@@ -546,10 +546,9 @@ for _r in RANKS:
           budget=2.0 if _r == 2 else 1.0)(_matches_definition)
 
 
-@claim(id="signal-ops-match-definition", group="seed", source="contract (README); scipy.signal semantics",
-       needs={"convolve2d", "correlate2d"}, expected=HOLDS,
-       statement="convolve2d and correlate2d follow scipy.signal's definition in every mode, including 'same' "
-                 "centring for even kernels and 'valid' with the kernel the larger array",
-       cases=S.signal())
-def _(be, case):
-    check_signal_modes(be, case)
+for _op in ("convolve2d", "correlate2d"):
+    claim(id=f"{_op}-matches-definition", group="seed", source="contract (README); scipy.signal semantics",
+          needs={_op}, expected=HOLDS,
+          statement=f"{_op} follows scipy.signal's definition in every mode, including 'same' centring for even "
+                    "kernels and 'valid' with the kernel the larger array",
+          cases=S.signal())(lambda be, case, _op=_op: check_signal_modes(be, case, (_op,)))

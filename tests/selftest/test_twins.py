@@ -53,13 +53,16 @@ TWINS = {
     "correlation-commutes": "correlate_is_convolve",
     "correlation-swap-is-rot180": "correlate_is_convolve",
     "conv2d-matches-definition": "flipped_kernel",
-    "signal-ops-match-definition": "same_centring_swapped",
+    "convolve2d-matches-definition": "same_centring_swapped",
+    "correlate2d-matches-definition": "correlate_forgets_conj",
     "conv2d-crosses-seams": "seam_output_columns_64",
-    "signal-ops-cross-seams": "seam_signal_wide_128",
+    "convolve2d-crosses-seams": "seam_signal_wide_128",
+    "correlate2d-crosses-seams": "seam_signal_wide_128",
     "conv2d-within-bound-on-adversarial-data": "fp16_accumulation",
     "conv2d-propagates-special-values": "sparse_skips_zero_weights",
     "conv2d-accepts-every-call-form": "int_stride_misread",
-    "signal-ops-accept-every-layout": "signal_ignores_strides",
+    "convolve2d-accepts-every-layout": "signal_ignores_strides",
+    "correlate2d-accepts-every-layout": "signal_ignores_strides",
     # the conv family (issue 10); conv2d-input-matches-definition and conv2d-bias-grad-is-sum: twins_extra
     "conv-transpose2d-matches-definition": "transpose_forgets_flip",
     "conv-transpose2d-is-adjoint-of-conv2d": "transpose_forgets_flip",
@@ -89,7 +92,15 @@ def register(extra: dict):
     TWINS.update(extra)
 
 
-from . import test_pitfalls, twins_extra, twins_ranks  # noqa: E402,F401  (each registers its twins)
+import importlib  # noqa: E402
+import pkgutil  # noqa: E402
+
+from . import test_pitfalls, twins_extra, twins_findings, twins_ranks  # noqa: E402,F401  (each registers its twins)
+
+# the zoo's claims register their twins from their own test modules (tests/selftest/test_zoo_*.py)
+for _m in pkgutil.iter_modules(__path__ if "__path__" in dir() else [__import__("os").path.dirname(__file__)]):
+    if _m.name.startswith("test_zoo_"):
+        importlib.import_module(f"{__package__}.{_m.name}")
 from .twin_registry import EXTRA  # noqa: E402
 
 TWINS.update(EXTRA)

@@ -1,5 +1,5 @@
-"""convolve2d/correlate2d through a binding that ignores strides: it reads ``a`` from its data pointer
-in memory order, as if it were C-contiguous.  Right for C-contiguous input only."""
+"""convolve2d/correlate2d through a binding that ignores strides: it reads ``a`` and ``k`` from their data
+pointers in memory order, as if they were C-contiguous.  Right for C-contiguous input only."""
 import os
 import sys
 
@@ -14,8 +14,8 @@ def _memory_order(a):
 
 
 def convolve2d(a, k, mode="full"):
-    return _base.convolve2d(_memory_order(a), k, mode)
+    return _base.convolve2d(_memory_order(a), _memory_order(k), mode)
 
 
 def correlate2d(a, k, mode="full"):
-    return _base.correlate2d(_memory_order(a), k, mode)
+    return _base.correlate2d(_memory_order(a), _memory_order(k), mode)
