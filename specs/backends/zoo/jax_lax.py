@@ -4,7 +4,9 @@ Math, per op (torch's semantics, NCHW/OIHW, which are also lax's default dimensi
 
 * conv{r}d: ``lax.conv_general_dilated(x, w, window_strides=s, padding=((lo, hi), ...), rhs_dilation=d,
   feature_group_count=G)`` is y[n, o, i] = sum_{c, u} x[n, g C/G + c, i s + u d - lo] w[o, c, u] (zero fill);
-  the bias is added afterwards (lax has none).  'valid'/'same' go to lax as 'VALID'/'SAME' (lax splits an odd
+  the bias is added afterwards (lax has none).  bfloat16 data: ``preferred_element_type=float32`` (a float32
+  accumulator and result), the bias added in float32 and the sum rounded once to bfloat16 -- the contract's
+  model.  (Adding the bias to a bfloat16 conv result, as a Flax-style layer does, rounds twice.)  'valid'/'same' go to lax as 'VALID'/'SAME' (lax splits an odd
   total padding with the extra element at the end, as torch does).
 * conv_transpose{r}d: the adjoint of the conv, written as lax writes it: the input dilated by the stride
   (``lhs_dilation=s``), padded by d (k - 1) - p before and d (k - 1) - p + output_padding after, and
@@ -34,8 +36,30 @@ __version__ = jax.__version__
 CAPABILITIES = {"dtypes": ["f64", "f32", "bf16"], "groups": True, "stride": None, "dilation": None,
                 "padding_pairs": True, "padding_strings": True, "timeout": 120}
 
-# DEPARTURES: filled in below from what convspec found (read with ast.literal_eval)
-DEPARTURES = {}
+DEPARTURES = {   # a literal dict (read with ast.literal_eval by specs.findings, never by importing)
+    "grouped-conv-groups-are-independent": {
+        "statement": "XLA's CPU float64 grouped conv (feature_group_count > 1) lets a NaN or Inf in one group's "
+                     "input reach the other groups' outputs at the same position, as if the groups were one dense "
+                     "conv with zeros off the group blocks (0 * NaN = NaN); float32 keeps the groups apart",
+        "source": "found by convspec",
+        "upstream": "none found: searched jax-ml/jax and openxla/xla issues for 'feature_group_count float64 NaN', "
+                    "'grouped convolution NaN leaks into other group', 'convolution group converter NaN Inf'",
+        "observed": "group 1 output [nan, 0.0]", "expected": "[0.0, 0.0]",
+        "counterexample": "n1c2h1w2_o2k1x1_s1x1_p0x0_d1x1_g2_nobias_f64_int (x[0, 0, 0, 0] = NaN)",
+        "repro": "docs/repros/jax_lax_group_nan.py",
+    },
+    "convolution-is-flipped-correlation": {
+        "statement": "jax.scipy.signal.convolve2d/correlate2d raise 'One input must be smaller than the other in "
+                     "every dimension' in every mode; scipy.signal requires that in mode 'valid' only",
+        "source": "found by convspec",
+        "upstream": "none found: searched jax-ml/jax issues for 'convolve2d One input must be smaller than the other'"
+                    "; closest: scipy/scipy#5897 (closed; scipy's own shape rule, relaxed to 'valid' only)",
+        "observed": "ValueError: One input must be smaller than the other in every dimension.",
+        "expected": "[[1.0, 3.0], [2.0, 6.0]] (scipy.signal.convolve2d)",
+        "counterexample": "a2x1_k1x2_full_f64_int",
+        "repro": "docs/repros/jax_lax_convolve2d_shapes.py",
+    },
+}
 
 
 def _a(v):
@@ -47,7 +71,13 @@ def _out(y):
     return np.array(y, copy=True)
 
 
-def _conv(x, w, stride, padding, dilation, groups):
+def _acc(dtype):
+    """``preferred_element_type`` of a conv on ``dtype`` data: float32 for the half formats (lax's documented way
+    to ask for a float32 accumulator and result), None (the input's type) otherwise."""
+    return jnp.float32 if jnp.dtype(dtype).itemsize < 4 else None
+
+
+def _conv(x, w, stride, padding, dilation, groups, acc=None):
     r = x.ndim - 2
     s, d = ntuple(stride, r, "stride"), ntuple(dilation, r, "dilation")
     if isinstance(padding, str):
@@ -57,16 +87,20 @@ def _conv(x, w, stride, padding, dilation, groups):
     else:
         pads = pad_pairs(padding, w.shape[2:], d)
     return lax.conv_general_dilated(x, w, window_strides=s, padding=pads, rhs_dilation=d,
-                                    feature_group_count=int(groups))
+                                    feature_group_count=int(groups), preferred_element_type=acc)
 
 
-def _bias(y, b):
-    return y if b is None else y + b.reshape((1, -1) + (1,) * (y.ndim - 2)).astype(y.dtype)
+def _bias(y, b, dtype):
+    """y + b in y's (accumulator) type, then rounded once to ``dtype``."""
+    if b is not None:
+        y = y + b.reshape((1, -1) + (1,) * (y.ndim - 2)).astype(y.dtype)
+    return y.astype(dtype)
 
 
 def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
-    """lax.conv_general_dilated, then + b."""
-    return _out(_bias(_conv(_a(x), _a(w), stride, padding, dilation, groups), _a(b)))
+    """lax.conv_general_dilated (float32 accumulation and result for half data), + b, rounded once."""
+    x = _a(x)
+    return _out(_bias(_conv(x, _a(w), stride, padding, dilation, groups, _acc(x.dtype)), _a(b), x.dtype))
 
 
 conv1d = conv2d = conv3d = conv
@@ -82,8 +116,8 @@ def conv_transpose(x, w, b=None, *, stride=1, padding=0, output_padding=0, group
     wk = jnp.flip(wk, axis=tuple(range(2, 2 + len(k))))
     pads = [(dd * (kk - 1) - pp, dd * (kk - 1) - pp + oo) for kk, pp, oo, dd in zip(k, p, op, d)]
     y = lax.conv_general_dilated(x, wk, window_strides=(1,) * len(k), padding=pads, lhs_dilation=s,
-                                 rhs_dilation=d, feature_group_count=g)
-    return _out(_bias(y, _a(b)))
+                                 rhs_dilation=d, feature_group_count=g, preferred_element_type=_acc(x.dtype))
+    return _out(_bias(y, _a(b), x.dtype))
 
 
 conv_transpose1d = conv_transpose2d = conv_transpose3d = conv_transpose

@@ -20,7 +20,43 @@ __version__ = onnx.__version__
 CAPABILITIES = {"dtypes": ["f64", "f32"], "groups": True, "stride": None, "dilation": None,
                 "padding_pairs": True, "padding_strings": True, "timeout": 120}
 
-DEPARTURES = {}
+DEPARTURES = {   # a literal dict (read with ast.literal_eval by specs.findings, never by importing)
+    "conv2d-propagates-special-values": {
+        "statement": "onnx.reference's Conv dilates the kernel by inserting zeros between its taps, so an input "
+                     "NaN or Inf lying between two dilated taps is multiplied by an inserted zero and the output "
+                     "is NaN; the direct sum has no such term",
+        "source": "found by convspec",
+        "upstream": "none found: searched onnx/onnx issues for 'reference Conv dilation NaN', "
+                    "'ReferenceEvaluator Conv dilations zeros kernel'",
+        "observed": "[nan]", "expected": "[2.0]",
+        "counterexample": "n1c1h1w3_o1k1x2_s1x1_p0x0_d1x2_g1_nobias_f64_int",
+        "repro": "docs/repros/onnx_reference_dilated_nan.py",
+    },
+    "conv-transpose1d-matches-definition": {
+        "statement": "onnx.reference's ConvTranspose raises a numpy reshape error for group > 1 as soon as a group "
+                     "has more than one input or output channel (ONNX's ConvTranspose defines group; one channel "
+                     "in and out per group works)",
+        "source": "found by convspec",
+        "upstream": "none found: searched onnx/onnx issues for 'reference ConvTranspose group reshape'; closest "
+                    "onnx/onnx#7802 (open; invalid group counts that the checker accepts, not valid ones)",
+        "observed": "ValueError: cannot reshape array of size 4 into shape (1,1,2)",
+        "expected": "[10.0, 14.0, 33.0, 39.0]",
+        "counterexample": "tn1c2w1_o4k1_s1_p0_op0_d1_g2_nobias_f64_int",
+        "repro": "docs/repros/onnx_reference_transpose_groups.py",
+    },
+    "conv-transpose2d-matches-definition": {
+        "statement": "onnx.reference's ConvTranspose raises a numpy reshape error for group > 1 as soon as a group "
+                     "has more than one input or output channel (ONNX's ConvTranspose defines group; one channel "
+                     "in and out per group works)",
+        "source": "found by convspec",
+        "upstream": "none found: searched onnx/onnx issues for 'reference ConvTranspose group reshape'; closest "
+                    "onnx/onnx#7802 (open; invalid group counts that the checker accepts, not valid ones)",
+        "observed": "ValueError: cannot reshape array of size 4 into shape (1,1,2)",
+        "expected": "[10.0, 14.0, 33.0, 39.0]",
+        "counterexample": "tn2c9h1w3_o6k2x3_s1x1_p0x0_op0x0_d1x1_g3_nobias_f64_int",
+        "repro": "docs/repros/onnx_reference_transpose_groups.py",
+    },
+}
 
 _EVALUATORS: dict = {}
 

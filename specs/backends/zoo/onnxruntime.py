@@ -19,9 +19,89 @@ __version__ = ort.__version__
 CAPABILITIES = {"dtypes": ["f32", "f16"], "groups": True, "stride": None, "dilation": None,
                 "padding_pairs": True, "padding_strings": True, "timeout": 60}
 
-DEPARTURES = {}
+DEPARTURES = {   # a literal dict (read with ast.literal_eval by specs.findings, never by importing)
+    "conv-transpose1d-matches-definition": {
+        "statement": "ONNX Runtime rejects a ConvTranspose whose output_padding is >= the stride on an axis even "
+                     "where it is below the dilation (torch and the contract allow below the stride or the "
+                     "dilation): the model loads, and the run fails with 'output_padding (1) may be too large for "
+                     "stride (1)'; ONNX's spec says 'less than the corresponding stride/dilation', which "
+                     "onnx/onnx#3187 asked to clarify",
+        "source": "https://github.com/onnx/onnx/issues/3187",
+        "upstream": "https://github.com/onnx/onnx/issues/3187 (closed as stale, unanswered)",
+        "observed": "InvalidArgument: Computed output shape is inconsistent with input spatial dimensions",
+        "expected": "the adjoint scatter, L_out = (L - 1) s - 2 p + d (k - 1) + output_padding + 1",
+        "counterexample": "tn1c1w1_o1k1_s1_p0_op1_d2_g1_nobias_f32_int",
+        "repro": "docs/repros/onnxruntime_output_padding.py",
+    },
+    "conv-transpose2d-matches-definition": {
+        "statement": "ONNX Runtime rejects a ConvTranspose whose output_padding is >= the stride on an axis even "
+                     "where it is below the dilation (torch and the contract allow below the stride or the "
+                     "dilation): the model loads, and the run fails with 'output_padding (1) may be too large for "
+                     "stride (1)'; ONNX's spec says 'less than the corresponding stride/dilation', which "
+                     "onnx/onnx#3187 asked to clarify",
+        "source": "https://github.com/onnx/onnx/issues/3187",
+        "upstream": "https://github.com/onnx/onnx/issues/3187 (closed as stale, unanswered)",
+        "observed": "InvalidArgument: Computed output shape is inconsistent with input spatial dimensions",
+        "expected": "the adjoint scatter, L_out = (L - 1) s - 2 p + d (k - 1) + output_padding + 1",
+        "counterexample": "tn1c1h1w1_o1k1x1_s1x1_p0x0_op0x1_d1x2_g1_nobias_f32_int",
+        "repro": "docs/repros/onnxruntime_output_padding.py",
+    },
+    "conv-transpose3d-matches-definition": {
+        "statement": "ONNX Runtime rejects a ConvTranspose whose output_padding is >= the stride on an axis even "
+                     "where it is below the dilation (torch and the contract allow below the stride or the "
+                     "dilation): the model loads, and the run fails with 'output_padding (1) may be too large for "
+                     "stride (1)'; ONNX's spec says 'less than the corresponding stride/dilation', which "
+                     "onnx/onnx#3187 asked to clarify",
+        "source": "https://github.com/onnx/onnx/issues/3187",
+        "upstream": "https://github.com/onnx/onnx/issues/3187 (closed as stale, unanswered)",
+        "observed": "InvalidArgument: Computed output shape is inconsistent with input spatial dimensions",
+        "expected": "the adjoint scatter, L_out = (L - 1) s - 2 p + d (k - 1) + output_padding + 1",
+        "counterexample": "tn1c1d1h1w1_o1k1x1x1_s1x1x1_p0x0x0_op0x1x0_d1x2x1_g1_nobias_f32_int",
+        "repro": "docs/repros/onnxruntime_output_padding.py",
+    },
+    "conv-transpose1d-is-adjoint-of-conv1d": {
+        "statement": "ONNX Runtime rejects a ConvTranspose whose output_padding is >= the stride on an axis even "
+                     "where it is below the dilation (torch and the contract allow below the stride or the "
+                     "dilation): the model loads, and the run fails with 'output_padding (1) may be too large for "
+                     "stride (1)'; ONNX's spec says 'less than the corresponding stride/dilation', which "
+                     "onnx/onnx#3187 asked to clarify",
+        "source": "https://github.com/onnx/onnx/issues/3187",
+        "upstream": "https://github.com/onnx/onnx/issues/3187 (closed as stale, unanswered)",
+        "observed": "InvalidArgument: Computed output shape is inconsistent with input spatial dimensions",
+        "expected": "the adjoint scatter, L_out = (L - 1) s - 2 p + d (k - 1) + output_padding + 1",
+        "counterexample": "tn1c1w1_o1k1_s1_p0_op1_d2_g1_nobias_f32_int",
+        "repro": "docs/repros/onnxruntime_output_padding.py",
+    },
+    "conv-transpose2d-is-adjoint-of-conv2d": {
+        "statement": "ONNX Runtime rejects a ConvTranspose whose output_padding is >= the stride on an axis even "
+                     "where it is below the dilation (torch and the contract allow below the stride or the "
+                     "dilation): the model loads, and the run fails with 'output_padding (1) may be too large for "
+                     "stride (1)'; ONNX's spec says 'less than the corresponding stride/dilation', which "
+                     "onnx/onnx#3187 asked to clarify",
+        "source": "https://github.com/onnx/onnx/issues/3187",
+        "upstream": "https://github.com/onnx/onnx/issues/3187 (closed as stale, unanswered)",
+        "observed": "InvalidArgument: Computed output shape is inconsistent with input spatial dimensions",
+        "expected": "the adjoint scatter, L_out = (L - 1) s - 2 p + d (k - 1) + output_padding + 1",
+        "counterexample": "tn1c1h1w1_o1k1x1_s1x1_p0x0_op0x1_d1x2_g1_nobias_f32_int",
+        "repro": "docs/repros/onnxruntime_output_padding.py",
+    },
+    "conv-transpose3d-is-adjoint-of-conv3d": {
+        "statement": "ONNX Runtime rejects a ConvTranspose whose output_padding is >= the stride on an axis even "
+                     "where it is below the dilation (torch and the contract allow below the stride or the "
+                     "dilation): the model loads, and the run fails with 'output_padding (1) may be too large for "
+                     "stride (1)'; ONNX's spec says 'less than the corresponding stride/dilation', which "
+                     "onnx/onnx#3187 asked to clarify",
+        "source": "https://github.com/onnx/onnx/issues/3187",
+        "upstream": "https://github.com/onnx/onnx/issues/3187 (closed as stale, unanswered)",
+        "observed": "InvalidArgument: Computed output shape is inconsistent with input spatial dimensions",
+        "expected": "the adjoint scatter, L_out = (L - 1) s - 2 p + d (k - 1) + output_padding + 1",
+        "counterexample": "tn1c1d1h1w1_o1k1x1x1_s1x1x1_p0x0x0_op0x1x0_d1x2x1_g1_nobias_f32_int",
+        "repro": "docs/repros/onnxruntime_output_padding.py",
+    },
+}
 
 _SESSIONS: dict = {}
+ort.set_default_logger_severity(4)      # a failing run raises; its duplicate on stderr would flood the gate's output
 
 
 def _options():

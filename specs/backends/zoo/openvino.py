@@ -13,6 +13,12 @@ GroupConvolutionBackpropData-1), x and w are model Parameters (never constants: 
 * conv{r}d_input: the same backprop op applied to grad_out with the conv's weight (C_out, C/G, *k) and
   output_padding = (L + 2 p - d (k - 1) - 1) mod s, which gives the input's length L back.
 The compiled models are cached per op, attributes, shapes and dtype; the CPU plugin runs with one thread.
+
+float64 is not declared: the CPU plugin takes f64 models but computes in f32 (its documented inference precisions
+are FP32, BF16 and FP16, https://docs.openvino.ai/2024/openvino-workflow/running-inference/inference-devices-and-
+modes/cpu-device.html), so every f64 result carries f32 rounding (docs/repros/openvino_f64_is_f32.py).  On CPUs with
+AVX512_BF16/AMX the default ``INFERENCE_PRECISION_HINT`` is bf16 (same page): f32 models then compute in bf16; this
+machine has neither, the hint reads f32 here.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from .._util import ntuple, pad_pairs, transpose_params
 
 NAME = "openvino"
 __version__ = ov.__version__
-CAPABILITIES = {"dtypes": ["f64", "f32", "f16"], "groups": True, "stride": None, "dilation": None,
+CAPABILITIES = {"dtypes": ["f32", "f16"], "groups": True, "stride": None, "dilation": None,
                 "padding_pairs": True, "padding_strings": True, "timeout": 60}
 
 DEPARTURES = {}
