@@ -57,7 +57,40 @@ OP_LIMITS = {
 }
 
 #: departures of TensorFlow from the contract, found by convspec (see docs/repros/tensorflow_*.py)
-DEPARTURES: dict = {}
+DEPARTURES = {
+    "conv2d-matches-definition": {
+        "statement": "tf.nn.depthwise_conv2d (the path of groups == C_in) with a stride > 1 together with a dilation > 1 "
+                     "only warns (UserWarning) and returns another computation: wrong values, or a wrong shape",
+        "source": "https://www.tensorflow.org/api_docs/python/tf/nn/depthwise_conv2d",
+        "upstream": "https://github.com/tensorflow/tensorflow/issues/100237 (open)",
+        "observed": "x 1x7x7x1, k 2x2, stride 2, dilation 2: [[0, -5, -5], [5, 5, -5], [5, -5, 5]]; stride 3: shape 1x1",
+        "expected": "[[0, 5, -5], [-5, -5, 5], [5, 0, 5]]; stride 3: shape 2x2 (tf.nn.conv2d gives both)",
+        "counterexample": "groups == C_in > 1, stride 2, dilation 2, VALID (found by probing; not yet shrunk by the audit)",
+        "repro": "docs/repros/tensorflow_depthwise_stride_dilation.py",
+    },
+    "conv2d-input-matches-definition": {
+        "statement": "tf.nn.depthwise_conv2d (the path of groups == C_in) with a stride > 1 together with a dilation > 1 "
+                     "only warns (UserWarning) and returns another computation: wrong values, or a wrong shape"
+                     "; its gradient (tf.GradientTape) with it",
+        "source": "https://www.tensorflow.org/api_docs/python/tf/nn/depthwise_conv2d",
+        "upstream": "https://github.com/tensorflow/tensorflow/issues/100237 (open)",
+        "observed": "x 1x7x7x1, k 2x2, stride 2, dilation 2: [[0, -5, -5], [5, 5, -5], [5, -5, 5]]; stride 3: shape 1x1",
+        "expected": "[[0, 5, -5], [-5, -5, 5], [5, 0, 5]]; stride 3: shape 2x2 (tf.nn.conv2d gives both)",
+        "counterexample": "groups == C_in > 1, stride 2, dilation 2, VALID (found by probing; not yet shrunk by the audit)",
+        "repro": "docs/repros/tensorflow_depthwise_stride_dilation.py",
+    },
+    "conv2d-weight-matches-definition": {
+        "statement": "tf.nn.depthwise_conv2d (the path of groups == C_in) with a stride > 1 together with a dilation > 1 "
+                     "only warns (UserWarning) and returns another computation: wrong values, or a wrong shape"
+                     "; its gradient (tf.GradientTape) with it",
+        "source": "https://www.tensorflow.org/api_docs/python/tf/nn/depthwise_conv2d",
+        "upstream": "https://github.com/tensorflow/tensorflow/issues/100237 (open)",
+        "observed": "x 1x7x7x1, k 2x2, stride 2, dilation 2: [[0, -5, -5], [5, 5, -5], [5, -5, 5]]; stride 3: shape 1x1",
+        "expected": "[[0, 5, -5], [-5, -5, 5], [5, 0, 5]]; stride 3: shape 2x2 (tf.nn.conv2d gives both)",
+        "counterexample": "groups == C_in > 1, stride 2, dilation 2, VALID (found by probing; not yet shrunk by the audit)",
+        "repro": "docs/repros/tensorflow_depthwise_stride_dilation.py",
+    },
+}
 
 _CONV = {1: tf.nn.conv1d, 2: tf.nn.conv2d, 3: tf.nn.conv3d}
 _TCONV = {1: tf.nn.conv1d_transpose, 2: tf.nn.conv2d_transpose, 3: tf.nn.conv3d_transpose}
