@@ -545,9 +545,16 @@ def _(be, case):
           sides={"x": case.x, "w": case.w, "torch": y, "exact": _exact(case, False)})
 
 
+#: inside the condition (one tap, one input element), three channels whose products 1953, 96 and 1 sum to the
+#: float16 2050 -- but to 2048 where the channels are added in float16 one by one (2049 is a tie, twice)
+HALF_CHANNELS_EXAMPLE = Case(TransposeProblem(c=3, spatial=(1,), kernel=(1,), dtype="f16", regime="int"), {
+    "x": cast(np.array([[[63.0], [32.0], [1.0]]]), "f16"), "w": cast(np.array([[[31.0]], [[3.0]], [[1.0]]]), "f16")})
+
+
 @M.measured(HALF_ATEN)
 @claim(id="torch-cpu-half-conv-transpose-rounds-once", group="torch", source=HALF_SRC, needs={"torch.F"},
        expected=CONDITIONAL, budget=0.5, version_note=f"{HALF_ATEN.text}; {HALF_NOTE}",
+       examples=(HALF_CHANNELS_EXAMPLE,),
        condition="no output element receives two kernel taps (per axis: kernel 1, a single input element, or "
                  "taps that never meet, e.g. a stride above d(k-1))",
        statement="conv_transpose1d/2d/3d in float16 and bfloat16 on the CPU return the exact result rounded once "
