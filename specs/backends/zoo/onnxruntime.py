@@ -98,6 +98,39 @@ DEPARTURES = {   # a literal dict (read with ast.literal_eval by specs.findings,
         "counterexample": "tn1c1d1h1w1_o1k1x1x1_s1x1x1_p0x0x0_op0x1x0_d1x2x1_g1_nobias_f32_int",
         "repro": "docs/repros/onnxruntime_output_padding.py",
     },
+    "conv1d-same-padding-keeps-size": {
+        "statement": "ONNX Runtime's CPU Conv raises 'Dilation not supported for AutoPadType::SAME_UPPER or "
+                     "AutoPadType::SAME_LOWER' for auto_pad SAME_* with a dilation above 1 (the export of torch's "
+                     "padding='same' with dilation)",
+        "source": "https://github.com/microsoft/onnxruntime/issues/20582",
+        "upstream": "https://github.com/microsoft/onnxruntime/issues/20582 (closed)",
+        "observed": "InvalidArgument: Dilation not supported for AutoPadType::SAME_UPPER or AutoPadType::SAME_LOWER",
+        "expected": "[20.0, 41.0, 2.0] (input length kept, d (k - 1) padded, the extra element at the end)",
+        "counterexample": "n4c3w7_o7k4_s1_p0_d2_g1_nobias_f32_int (padding='same')",
+        "repro": "docs/repros/onnxruntime_same_dilation.py",
+    },
+    "conv2d-same-padding-keeps-size": {
+        "statement": "ONNX Runtime's CPU Conv raises 'Dilation not supported for AutoPadType::SAME_UPPER or "
+                     "AutoPadType::SAME_LOWER' for auto_pad SAME_* with a dilation above 1 (the export of torch's "
+                     "padding='same' with dilation)",
+        "source": "https://github.com/microsoft/onnxruntime/issues/20582",
+        "upstream": "https://github.com/microsoft/onnxruntime/issues/20582 (closed)",
+        "observed": "InvalidArgument: Dilation not supported for AutoPadType::SAME_UPPER or AutoPadType::SAME_LOWER",
+        "expected": "[20.0, 41.0, 2.0] (input length kept, d (k - 1) padded, the extra element at the end)",
+        "counterexample": "n1c1h1w1_o1k1x1_s1x1_p0x0_d1x2_g1_nobias_f32_int (padding='same')",
+        "repro": "docs/repros/onnxruntime_same_dilation.py",
+    },
+    "conv3d-same-padding-keeps-size": {
+        "statement": "ONNX Runtime's CPU Conv raises 'Dilation not supported for AutoPadType::SAME_UPPER or "
+                     "AutoPadType::SAME_LOWER' for auto_pad SAME_* with a dilation above 1 (the export of torch's "
+                     "padding='same' with dilation)",
+        "source": "https://github.com/microsoft/onnxruntime/issues/20582",
+        "upstream": "https://github.com/microsoft/onnxruntime/issues/20582 (closed)",
+        "observed": "InvalidArgument: Dilation not supported for AutoPadType::SAME_UPPER or AutoPadType::SAME_LOWER",
+        "expected": "[20.0, 41.0, 2.0] (input length kept, d (k - 1) padded, the extra element at the end)",
+        "counterexample": "n1c1d1h1w1_o1k1x1x1_s1x1x1_p0x0x0_d1x1x2_g1_nobias_f32_int (padding='same')",
+        "repro": "docs/repros/onnxruntime_same_dilation.py",
+    },
 }
 
 _SESSIONS: dict = {}
