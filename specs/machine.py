@@ -139,6 +139,7 @@ def parse_machine(text: str) -> dict:
     return out
 
 
+@functools.lru_cache(maxsize=None)
 def _version(lib: str) -> str:
     from importlib.metadata import PackageNotFoundError, version
     try:
@@ -165,11 +166,14 @@ def _torch_kernels() -> dict:
         import torch
     except ImportError:
         return {}
+    select = getattr(torch._C, "_select_conv_backend", None)
+    if select is None:          # a torch without the query: no kernel is known, so no kernel condition holds
+        return {}
     out = {}
     for dt, td in (("f16", torch.float16), ("bf16", torch.bfloat16), ("f32", torch.float32)):
         x, w = torch.zeros((2, 2, 5, 5), dtype=td), torch.zeros((2, 2, 3, 3), dtype=td)
         for op in OPS:
-            b = torch._C._select_conv_backend(x, w, None, [1, 1], [0, 0], [1, 1], op == "conv_transpose", [0, 0], 1)
+            b = select(x, w, None, [1, 1], [0, 0], [1, 1], op == "conv_transpose", [0, 0], 1)
             out[f"{dt} {op}"] = b.name if b.name != "???" else _UNNAMED.get(int(b), f"ConvBackend({int(b)})")
     return out
 
@@ -202,7 +206,7 @@ class Facts:
         self.features_env = env.get(ENV_FEATURES) or None          # set but empty: not set
         self.overrides = parse_machine(env.get(ENV_MACHINE, ""))
         if self.features_env is not None:
-            self.cpu_flags                                    # parse now: a bad value fails here, loudly
+            parse_features(self.features_env, frozenset())    # parse now: a bad value fails here, loudly
         self.overridden = tuple(sorted(self.overrides)) + ((ENV_FEATURES,) if self.features_env is not None else ())
 
     @functools.cached_property

@@ -3,10 +3,11 @@ both ways.
 
 Forced false (through ``CONVSPEC_CPU_FEATURES`` / ``CONVSPEC_MACHINE``), a claim is not applicable, with a
 reason naming what it was measured on and what this machine has -- through ``claims.applicable``, the path
-of the gate, the audit and fuzz, so it is reported not applicable, never failed.  Forced true, the claim runs and gives its expected verdict: for the CPU half-precision claims that
-means torch really running its ATen kernels, so the override goes with oneDNN switched off
-(``torch.backends.mkldnn.flags(enabled=False)``), which sends float16/bfloat16 convs to the ATen kernels on
-every CPU; the prediction from the overridden flags then agrees with the kernels torch really picks.
+of the gate, the audit and fuzz, so it is reported not applicable, never failed.  Forced true, the claim
+runs and gives its expected verdict: for the CPU half-precision claims that means torch really running its
+ATen kernels, so the override goes with oneDNN switched off (``torch.backends.mkldnn.flags(enabled=False)``),
+which sends float16/bfloat16 convs to the ATen kernels on every CPU; the prediction from the overridden flags
+then agrees with the kernels torch really picks.
 """
 
 from __future__ import annotations
