@@ -417,6 +417,28 @@ def test_c_server_matches_the_reference(c_servers, closing):
             assert got.dtype == np.dtype(dt) and got.tobytes() == want.tobytes()
 
 
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_c_server_rounds_the_2_byte_formats_to_nearest_even(dtype, c_servers, closing):
+    """Every bit pattern of the format times 1 + ulp(1): each product is exact in float32 (at most 22
+    significant bits), so float32 -> dtype (round to nearest even, numpy and ml_dtypes) is the correctly
+    rounded result the server must return -- ties, subnormals, overflow to infinity included (the sign
+    of a zero aside)."""
+    import ml_dtypes
+    dt = np.dtype(ml_dtypes.bfloat16 if dtype == "bfloat16" else np.float16)
+    be = closing(load_isolated(cmd=c_servers["conv_server"]))
+    x = np.arange(1 << 16, dtype=np.uint16).view(dt).reshape(1, 1, 256, 256)
+    w = np.full((1, 1, 1, 1), 1 + 2.0 ** (-7 if dtype == "bfloat16" else -10), dt)     # 1 + ulp(1)
+    got = be.ops["conv2d"](x, w)
+    with np.errstate(all="ignore"):
+        want = (x.astype(np.float32) * np.float32(w.astype(np.float32).item())).astype(dt)
+    nan = np.isnan(want.astype(np.float32))
+    assert np.array_equal(np.isnan(got.astype(np.float32)), nan)
+    zeros = (got.astype(np.float32) == 0) & (want.astype(np.float32) == 0)   # -0.0 * w: the sum from +0.0 is +0.0
+    bad = np.flatnonzero((got.view(np.uint16) != want.view(np.uint16)) & ~nan & ~zeros)
+    assert not bad.size, [(hex(x.reshape(-1).view(np.uint16)[i]), hex(got.reshape(-1).view(np.uint16)[i]),
+                           hex(want.reshape(-1).view(np.uint16)[i])) for i in bad[:5]]
+
+
 def test_c_server_declines_other_dtypes_and_reports_unknown_codes(c_servers, closing, monkeypatch):
     """A dtype code the C server does not compute: Declined (its error names NotImplementedError); a code
     it does not know: the suite's TransportError, and the server is replaced."""
