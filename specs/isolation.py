@@ -61,6 +61,7 @@ import numpy as np
 
 from . import protocol
 from .backends import Backend, Capabilities, ImplError
+from . import check
 from .check import ContractViolation
 from .contract import CONTRACT, LABELS, SHAPE_ARGS, SIGNAL_OPS, Hang
 
@@ -78,32 +79,34 @@ class WorkerError(Exception):
     """A worker that could not be started or did not say hello (wrapped by the caller)."""
 
 
-class Declined(Exception):
+class Declined(check.Declined):
     """The implementation declined a problem: it raised ``NotImplementedError`` (in the worker), or its
     server answered with an error naming ``NotImplementedError``.  Not a failure: the engine skips the
     example.  Any other exception stays the failure it is (a :class:`~specs.check.ContractViolation`).
 
-    The message is ``"<impl>.<op> declined <descriptor>: NotImplementedError: <msg>"``; a proxy does not
-    know the problem descriptor, so it raises one without it (``"<impl>.<op> declined: ..."``) and the
-    caller that knows it adds it with :meth:`on`.
+    A :class:`specs.check.Declined` whose message is ``"<impl>.<op> declined <descriptor>:
+    NotImplementedError: <msg>"``.  A proxy does not know the problem, so it raises one that says
+    ``declined the call``; the caller that knows the problem names it with :meth:`on`.
     """
 
     def __init__(self, what: str, exception: str = "NotImplementedError", message: str = "",
-                 descriptor: str | None = None, traceback: str = ""):
+                 descriptor: str | None = None, traceback: str = "", case=None):
         self.what, self.exception, self.detail, self.descriptor = what, exception, message, descriptor
         self.remote_traceback = traceback
-        where = f" {descriptor}" if descriptor else ""
-        super().__init__(f"{what} declined{where}: {exception}: {message}")
+        super().__init__(f"{what} declined {descriptor or 'the call'}: {exception}: {message}", case)
 
-    def on(self, descriptor: str) -> "Declined":
-        """The same refusal, naming the problem it declined."""
-        return Declined(self.what, self.exception, self.detail, descriptor, self.remote_traceback)
+    def on(self, descriptor: str, case=None) -> "Declined":
+        """The same refusal, naming the problem (and carrying the case) it declined."""
+        return Declined(self.what, self.exception, self.detail, descriptor, self.remote_traceback, case)
 
 
 class TransportError(Exception):
     """convspec could not carry a call across the worker boundary (encoding it in the parent, or
-    decoding it in the Python worker).  The suite's own limitation or bug, never the implementation's:
-    the implementation was not called."""
+    decoding it in the worker).  The suite's own limitation or bug, never the implementation's: the
+    implementation was not called.  ``suite_error`` marks it for the in-process guard, which must let
+    it through instead of reporting that the implementation raised it."""
+
+    suite_error = True
 
 
 def describe_status(returncode: int, memory_limit_mb: float | None = None) -> str:

@@ -8,7 +8,8 @@
   implementation run in this process, for every dtype: over ``--isolation=process`` (the fork
   server), a Python ``--impl-cmd`` server (``python -m specs.worker``), and a featureless Python
   server (plain frames, JSON parameters: what a server in another language sees).
-* ``NotImplementedError`` (and a subclass) in the worker is :class:`~specs.isolation.Declined`; a
+* ``NotImplementedError`` (and a subclass) in the worker is :class:`~specs.isolation.Declined` (a
+  :class:`specs.check.Declined`, also through the in-process guard); a
   ``ValueError``, or a class that is merely *named* NotImplementedError, stays the ContractViolation it
   was.  A call the suite cannot encode (parent side) or the worker cannot decode (worker side) is
   :class:`~specs.isolation.TransportError`, the suite's own error, and never reaches the implementation.
@@ -24,7 +25,7 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-from specs import protocol
+from specs import check, protocol
 from specs.backends import load_impl
 from specs.check import ContractViolation
 from specs.isolation import Declined, TransportError, load_isolated
@@ -249,18 +250,28 @@ def test_not_implemented_is_declined_and_nothing_else_is(transport):
     with pytest.raises(Declined) as declined:
         call(5)
     e = declined.value
-    assert str(e) == "numpy-direct.conv2d declined: NotImplementedError: batch 5 is not implemented"
-    assert not isinstance(e, (ContractViolation, AssertionError))
-    assert str(e.on("n5c1h2w2_o1k1x1_bf16")) == ("numpy-direct.conv2d declined n5c1h2w2_o1k1x1_bf16: "
-                                                 "NotImplementedError: batch 5 is not implemented")
+    assert str(e) == "numpy-direct.conv2d declined the call: NotImplementedError: batch 5 is not implemented"
+    assert isinstance(e, check.Declined) and not isinstance(e, (ContractViolation, AssertionError))
+    named = e.on("n5c1h2w2_o1k1x1_bf16", "the case")
+    assert str(named) == ("numpy-direct.conv2d declined n5c1h2w2_o1k1x1_bf16: NotImplementedError: "
+                          "batch 5 is not implemented") and named.case == "the case"
     assert "batch 5" in e.remote_traceback
-    with pytest.raises(Declined, match=r"declined: Refusal: batch 7 declined by a subclass"):
+    with pytest.raises(Declined, match=r"declined the call: Refusal: batch 7 declined by a subclass"):
         call(7)
     with pytest.raises(ContractViolation, match=r"^numpy-direct.conv2d raised ValueError: batch 4 is wrong$"):
         call(4)
     with pytest.raises(ContractViolation, match=r"conv2d raised NotImplementedError: the look-alike$"):
         call(6)                                         # named NotImplementedError, but not one: a failure
     assert call(1).dtype == BF16                        # the same server goes on serving
+
+
+def test_the_guard_passes_a_declined_call_on(transport):
+    """Through the in-process guard (Backend.call), the worker's refusal stays a Declined."""
+    from specs.case import Case
+    from specs.problem import Problem
+    be, _ = transport
+    with pytest.raises(check.Declined, match=r"^numpy-direct.conv2d declined .*NotImplementedError: batch 5"):
+        be.call("conv2d", Case.seeded(Problem.parse("n5c1h3w3_o1k1x1_bf16"), 0))
 
 
 # -- the suite's own errors -------------------------------------------------------------------------
@@ -273,6 +284,7 @@ def test_a_call_the_parent_cannot_encode_is_the_suites_error(transport):
     msg = str(e.value)
     assert "parent side, encoding the call" in msg and "array 'x': dtype float8_e4m3fn" in msg
     assert "not a fault of the implementation" in msg and not isinstance(e.value, ContractViolation)
+    assert e.value.suite_error                          # the in-process guard lets it through
     with pytest.raises(TransportError, match=r"parameter 'stride': parameter value .* cannot travel"):
         be.ops["conv2d"](np.ones((1, 1, 2, 2)), np.ones((1, 1, 1, 1)), stride=object())
 
