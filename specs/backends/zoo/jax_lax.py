@@ -92,6 +92,28 @@ DEPARTURES = {   # a literal dict (read with ast.literal_eval by specs.findings,
         "counterexample": "a2x1_k1x2_full_f64_int",
         "repro": "docs/repros/jax_lax_convolve2d_shapes.py",
     },
+    "convolve2d-crosses-seams": {
+        "statement": "jax.scipy.signal.convolve2d/correlate2d raise 'One input must be smaller than the other in "
+                     "every dimension' in every mode; scipy.signal requires that in mode 'valid' only",
+        "source": "found by convspec",
+        "upstream": "none found: searched jax-ml/jax issues for 'convolve2d One input must be smaller than the other'"
+                    "; closest: scipy/scipy#5897 (closed; scipy's own shape rule, relaxed to 'valid' only)",
+        "observed": "ValueError: One input must be smaller than the other in every dimension.",
+        "expected": "[[1.0, 3.0], [2.0, 6.0]] (scipy.signal.convolve2d)",
+        "counterexample": "a17x9_k1x10_full_f64_int",
+        "repro": "docs/repros/jax_lax_convolve2d_shapes.py",
+    },
+    "correlate2d-crosses-seams": {
+        "statement": "jax.scipy.signal.convolve2d/correlate2d raise 'One input must be smaller than the other in "
+                     "every dimension' in every mode; scipy.signal requires that in mode 'valid' only",
+        "source": "found by convspec",
+        "upstream": "none found: searched jax-ml/jax issues for 'convolve2d One input must be smaller than the other'"
+                    "; closest: scipy/scipy#5897 (closed; scipy's own shape rule, relaxed to 'valid' only)",
+        "observed": "ValueError: One input must be smaller than the other in every dimension.",
+        "expected": "[[1.0, 3.0], [2.0, 6.0]] (scipy.signal.convolve2d)",
+        "counterexample": "a2x1_k1x2_full_f64_int",
+        "repro": "docs/repros/jax_lax_convolve2d_shapes.py",
+    },
 }
 
 
