@@ -105,15 +105,18 @@ DEFINITIONAL = {**{f"conv{r}d-matches-definition": (f"conv{r}d",) for r in (1, 2
                 "convolve2d-matches-definition": ("convolve2d",), "correlate2d-matches-definition": ("correlate2d",)}
 
 
+ROWS_ENABLED = False     # switched on when the covering arrays land (specs/coverage)
+
+
 def coverage_examples(claim: Claim, be) -> list:
     """The covering-array rows and the index-limit tier of the claim's op (a definitional claim), as cases
     that fit ``be``'s resolved capabilities: the same list on every run and machine for one declaration."""
     ops = DEFINITIONAL.get(claim.id, ())
     if not ops or not all(op in be.provides for op in ops):
         return []
-    from . import coverage
-    if not hasattr(coverage, "rows"):
+    if not ROWS_ENABLED:
         return []
+    from . import coverage
     out = []
     for op in ops:
         out += [row.case for row in coverage.rows(op, be.caps)] + list(coverage.index_limit_cases(op, be.caps))

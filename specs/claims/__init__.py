@@ -47,6 +47,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from hypothesis.errors import InvalidArgument
+
+from ..machine import condition_holds
 from hypothesis.strategies import SearchStrategy
 
 HOLDS, REFUTED, CONDITIONAL = "holds", "refuted", "conditional"
@@ -247,14 +249,6 @@ def applicable(c: Claim, be) -> tuple[bool, str]:
     """Whether claim ``c`` applies to backend ``be``, and if not, why (a skip reason)."""
     if be.unavailable:
         return False, be.unavailable
-    try:
-        from ..machine import condition_holds      # claims measured on particular machines (CPU features, ...)
-    except ImportError:
-        condition_holds = None
-    if condition_holds is not None:
-        ok, why = condition_holds(c.id)
-        if not ok:
-            return False, why
     missing = sorted(c.needs - be.provides)
     if missing:
         return False, f"{be.name} does not provide {', '.join(missing)}"
@@ -292,5 +286,9 @@ def applicable(c: Claim, be) -> tuple[bool, str]:
                            f"{getattr(caps, 'weight_layout', 'OIHW')}; the claim needs {REQUIRES[r]}")
         elif not checks[r]:
             return False, f"{be.name} declares no {r} support"
+    # a claim about a library's internals applies where the machine matches what it was measured on
+    ok, why = condition_holds(c.id, be)
+    if not ok:
+        return False, why
     return True, ""
 
