@@ -33,6 +33,7 @@ class AuditResult:
     cells: dict = field(default_factory=dict)      # (claim id, backend name) -> Outcome | skip reason
     seed: int = 0
     profile: str = ""
+    behaviours: dict = field(default_factory=dict)   # backend -> cross-library behaviour row (specs.behaviours)
 
     def summary(self) -> dict:
         outs = [v for v in self.cells.values() if not isinstance(v, str)]
@@ -44,11 +45,18 @@ class AuditResult:
         return max(rs) if rs else 0.0
 
 
-def run(bes, claims_pattern=None, base=None, seed=0, impl_arg=None, progress=True, profile: str = "") -> AuditResult:
-    """Run every claim on every backend; ``base`` is the settings profile named ``profile``."""
+def run(bes, claims_pattern=None, base=None, seed=0, impl_arg=None, progress=True, profile: str = "",
+        behaviours: bool | None = None) -> AuditResult:
+    """Run every claim on every backend; ``base`` is the settings profile named ``profile``.  ``behaviours``
+    (default: when a zoo backend is among ``bes``) adds the cross-library table (:mod:`specs.behaviours`)."""
     from hypothesis import settings
     claims = all_claims(claims_pattern)
     res = AuditResult(bes, claims, seed=seed, profile=profile)
+    if behaviours is None:
+        behaviours = any(b.origin == "zoo" for b in bes)
+    if behaviours:
+        from . import behaviours as B
+        res.behaviours = B.table(bes)
     todo = [(c, be) for c in claims for be in bes]
     for i, (c, be) in enumerate(todo, 1):
         ok, why = applicable(c, be)
@@ -138,6 +146,9 @@ def render_text(res: AuditResult) -> str:
         lines += ["", "counterexamples found (shrunk), as the claims expect:"]
         for c, be, v in cex:
             lines += _wrap(f"{c.id} on {be.name}: {v.case.problem}: {describe_error(v)}", "  ")
+    if res.behaviours:
+        from . import behaviours as B
+        lines += ["", B.render_text(res.behaviours, WIDTH)]
     s = res.summary()
     lines += [""] + _wrap(LEGEND + "; worst: largest error/allowed where the claim held", "") + _wrap(
         f"{s['matched']}/{s['total']} verdicts match the expected ones ({s['not_applicable']} not applicable). "
@@ -173,6 +184,10 @@ def render_markdown(res: AuditResult) -> str:
     for c, be, v, _first in _cex_lines(res):
         out.append(f"- `{c.id}` on `{be.name}`: `{v.case.problem}` — {_md(describe_error(v)[:300])}")
     out += ["", "</details>", ""]
+    if res.behaviours:
+        from . import behaviours as B
+        out += ["### Cross-library behaviour", "", B.render_markdown(res.behaviours), "",
+                "Departures found by convspec with no upstream report: [docs/findings.md](docs/findings.md).", ""]
     return "\n".join(out)
 
 
@@ -206,7 +221,8 @@ def to_dict(res: AuditResult) -> dict:
             "backends": [{"name": b.name, "library": b.library, "version": b.version, "origin": b.origin,
                           "gpu": bool(getattr(b.caps, "gpu", False)), "capabilities": b.caps.summary()}
                          for b in res.backends],
-            "summary": res.summary(), "claims": claims}
+            "summary": res.summary(), "claims": claims,
+            **({"behaviours": res.behaviours} if res.behaviours else {})}
 
 
 def render_json(res: AuditResult) -> str:
@@ -287,7 +303,13 @@ def render_html(res: AuditResult) -> str:
         h.append(f"<tr><td><code>{html.escape(c.id)}</code></td><td class=st>{html.escape(c.statement)}"
                  f"<div class=src>{html.escape(c.source)}</div></td><td>{html.escape(c.describe_expected())}</td>"
                  + "".join(tds) + f"<td>{html.escape(ratio_words(res.worst(c.id)))}</td></tr>")
-    h.append("</table><h2>Counterexamples</h2>")
+    h.append("</table>")
+    if res.behaviours:
+        from . import behaviours as B
+        h.append("<h2>Cross-library behaviour</h2>" + B.render_html(res.behaviours)
+                 + "<p>Departures found by convspec with no upstream report: <a href='findings.md'>findings</a> "
+                 "(docs/findings.md).</p>")
+    h.append("<h2>Counterexamples</h2>")
     for c, be, v, _first in _cex_lines(res):
         arrays = dict(v.case.arrays)
         for k, a in (v.sides or {}).items():

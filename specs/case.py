@@ -197,6 +197,8 @@ class Case:
     arrays: dict = field(default_factory=dict)
     seed: int | None = None
     form: object | None = None       # how the arrays and arguments are passed (specs.forms.CallForm), or None
+    kwargs: dict | None = None       # the op's keyword arguments when the problem cannot say them (padding='same',
+                                     # padding_mode): a covering-array row's call (specs.coverage.Row.kwargs)
 
     @classmethod
     def seeded(cls, problem, seed: int) -> "Case":

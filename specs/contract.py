@@ -164,17 +164,21 @@ def _args(op: str, case):
         return (case.a, case.k), {"mode": case.problem.mode}
     _check_rank(op, case)
     p = case.problem
+    own = getattr(case, "kwargs", None)          # a row's call: padding strings, padding_mode (see Case.kwargs)
     if kind in ("conv", "transpose"):
-        return (case.x, case.w, case.b), p.kwargs()
+        return (case.x, case.w, case.b), dict(own) if own else p.kwargs()
     if kind == "input":
-        return (tuple(p.y_shape), case.w, case.x), p.grad_kwargs()
-    return (case.xf, tuple(p.w_shape), case.x), p.grad_kwargs()
+        return (tuple(p.y_shape), case.w, case.x), dict(own) if own else p.grad_kwargs()
+    return (case.xf, tuple(p.w_shape), case.x), dict(own) if own else p.grad_kwargs()
 
 
 def describe(case) -> str:
     """The problem descriptor, with the call form when it is not the plain one."""
     form = getattr(case, "form", None)
-    return str(case.problem) + ("" if form is None or form == forms.PLAIN else f" [form {form}]")
+    own = getattr(case, "kwargs", None) or {}
+    words = ", ".join(f"{k}={v!r}" for k, v in own.items() if isinstance(v, str))   # what the descriptor cannot say
+    return (str(case.problem) + ("" if form is None or form == forms.PLAIN else f" [form {form}]")
+            + (f" [called with {words}]" if words else ""))
 
 
 # -- time limits -------------------------------------------------------------------------------------
@@ -419,12 +423,14 @@ def _checked_call(name, op, fn, case, args, kwargs, form, shape, dtype, desc, ti
             raise ContractViolation((msg if msg.startswith(f"{name}.{op}") else f"{name}.{op}: {msg}")
                                     + f" (on {desc})") from e
         raise ContractViolation(f"{name}.{op} raised ContractViolation: {e} (on valid input {desc})") from e
-    except Declined:        # a worker proxy relaying the implementation's NotImplementedError
-        raise
+    except Declined as e:   # a worker proxy relaying the implementation's NotImplementedError
+        raise (e.on(desc, case) if hasattr(e, "on") else e) from None
     except NotImplementedError as e:   # the implementation declines this problem: not a failure
         raise Declined(f"{name}.{op} declined {desc}: NotImplementedError: {e}", case) from None
     except Exception as e:  # the implementation raised on valid input
         if getattr(e, "_convspec_outer_alarm", False):   # an outer timer's handler, not the implementation
+            raise
+        if getattr(e, "suite_error", False):             # convspec's own (a transport error), never the impl's
             raise
         raise ContractViolation(f"{name}.{op} raised {type(e).__name__}: {e} (on valid input {desc})") from e
     elapsed = time.perf_counter() - t0

@@ -67,8 +67,8 @@ def _classes(a):
 
 def _count(xi, wi, p: Problem):
     """sum over the taps of xi * wi per output (xi already padded): exact small integers."""
-    return ref.direct(xi.astype(np.float64), wi.astype(np.float64), None, stride=(p.sh, p.sw), padding=0,
-                      dilation=(p.dh, p.dw), groups=p.g)
+    return ref.direct(xi.astype(np.float64), wi.astype(np.float64), None, stride=p.stride, padding=0,
+                      dilation=p.dilation, groups=p.g)
 
 
 def expected_codes(case, padding_terms: bool) -> np.ndarray:
@@ -78,7 +78,7 @@ def expected_codes(case, padding_terms: bool) -> np.ndarray:
     """
     p = case.problem
     X, W = _classes(case.x), _classes(case.w)
-    pad = ((0, 0), (0, 0), (p.ph, p.ph), (p.pw, p.pw))
+    pad = ((0, 0), (0, 0), *p.pads)          # (before, after) per axis: asymmetric pairs too
     Xp = {k: np.pad(v.astype(np.float64), pad, constant_values=float(padding_terms and k == "zero"))
           for k, v in X.items()}
     Xall = np.pad(np.ones(np.shape(case.x)), pad, constant_values=float(padding_terms))

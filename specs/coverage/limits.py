@@ -48,5 +48,14 @@ def index_limit_cases(op: str, caps) -> list[Case]:
                 if not _le(v, cap):
                     continue
                 kw[axis] = v
-            out.append(Case.seeded(cls(**kw), 1))
+            case = Case.seeded(cls(**kw), 1)
+            if kind == "weight":      # the weight gradient also takes the forward input (N, O, L'...)
+                import numpy as np
+
+                from ..case import cast, int_range
+                rng = np.random.default_rng([1, 0xF0D])
+                r = int_range(dt)
+                shape = case.problem.y_shape
+                case.arrays["xf"] = cast(rng.integers(-r, r + 1, size=shape).astype(np.float64), dt)
+            out.append(case)
     return out
