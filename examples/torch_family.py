@@ -112,12 +112,13 @@ def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1, padding_mod
     xt, wt = _act_in(_t(x)), _w_in(_t(w))
     r = wt.dim() - 2
     s, d = _ints(stride, r), _ints(dilation, r)
-    if isinstance(padding, str):
-        if padding_mode != "zeros":
-            raise ValueError("a padding string with a padding_mode is not supported")
+    if isinstance(padding, str) and padding_mode == "zeros":
         y = CONV[r](xt, wt, _t(b), stride=s, padding=padding, dilation=d, groups=int(groups))
         return _np(_act_out(y))
-    pads = _pads(padding, r)
+    if padding == "same":          # with a padding_mode: what nn.Conv{r}d does, d (k - 1) // 2 before, the rest after
+        pads = tuple((dd * (k - 1) // 2, dd * (k - 1) - dd * (k - 1) // 2) for k, dd in zip(wt.shape[2:], d))
+    else:
+        pads = _pads(0 if padding == "valid" else padding, r)
     if padding_mode != "zeros" or any(lo != hi for lo, hi in pads):
         flat = [v for lo, hi in reversed(pads) for v in (lo, hi)]       # F.pad: the last axis first
         xt = F.pad(xt, flat, mode="constant" if padding_mode == "zeros" else padding_mode)

@@ -78,8 +78,8 @@ CELLS = [
     ("numpy-i64", NUMPY, {"dtypes": ["i64"]}, SIGNAL, "none"),
     ("numpy-nothing-declared", NUMPY, {}, _claims(STRINGS, MODES, PAIRS), "process"),
     # -- torch: a plain wrapper; its half-precision transposes and gradients sum in the half format -------
-    ("torch-kinds-f64-c128-nhwc-strings", TORCH,
-     {"dtypes": {"family": ["f64"], "signal": ["c128"]}, "layout": "NHWC", "padding_strings": True},
+    ("torch-dict-f64-i16-nhwc-strings", TORCH,
+     {"dtypes": {"family": ["f64"], "signal": ["i16"]}, "layout": "NHWC", "padding_strings": True},
      _claims(LAYOUT, STRINGS), "process"),
     ("torch-f32-hwio-reflect", TORCH,
      {"dtypes": ["f32"], "weight_layout": "HWIO", "padding_modes": ["zeros", "reflect"]},
@@ -90,11 +90,14 @@ CELLS = [
     ("torch-bf16-circular-pairs-acc-half", TORCH,
      {"dtypes": ["bf16"], "padding_modes": ["zeros", "circular"], "padding_pairs": True,
       "accumulate": {"bf16": "bf16"}}, _claims(MODES, PAIRS), "process"),
-    ("torch-family-dict-i8-acc-half-fast", TORCH,
-     {"dtypes": {"family": ["f16", "bf16"], "signal": ["i8"]}, "accuracy": "fast",
+    ("torch-family-dict-i8-c128-acc-half-fast", TORCH,
+     {"dtypes": {"family": ["f16", "bf16"], "signal": ["i8", "c128"]}, "accuracy": "fast",
       "accumulate": {"f16": "f16", "bf16": "bf16"}}, _claims(SPECIAL), "none"),
-    ("torch-i16-i32-i64", TORCH, {"dtypes": ["i16", "i32", "i64"]}, SIGNAL, "none"),
-    ("torch-only-accumulate-declared", TORCH, {"accumulate": HALF_SUMS}, _claims(STRINGS, MODES, PAIRS), "process"),
+    ("torch-i32-i64", TORCH, {"dtypes": ["i32", "i64"]}, SIGNAL, "none"),
+    # what a call cannot probe: the half-format sums, and accuracy fast because torch's complex128 conv is not a
+    # plain sum (its error exceeds the direct bound, up to 1.03x measured): the rest is probed
+    ("torch-only-unprobeable-declared", TORCH, {"accumulate": HALF_SUMS, "accuracy": "fast"},
+     _claims(STRINGS, MODES, PAIRS), "process"),
 ]
 
 
