@@ -27,10 +27,11 @@ Ops (r = 1, 2, 3 spatial dimensions; L = (W,), (H, W) or (D, H, W); channels fir
         (xp: x zero-padded).  The bias gradient is grad_out summed over the batch and spatial axes.  Returns
         weight_shape in the dtype of grad_out.
     convolve2d / correlate2d (a, k, mode="full")
-        2-D signal convolution / correlation, zero fill, modes full/same/valid, with scipy.signal's semantics exactly
+        2-D signal convolution / correlation, zero fill, modes full/same/valid, with scipy.signal's shapes exactly
         ('same' centring for even kernels: the full result from (P-1)//2 for convolve, P//2 for correlate; 'valid'
-        also when the kernel is the larger; correlation is convolution with rot180(conj(k))).  Returns the
-        result_type of (a, k).
+        also when the kernel is the larger); correlation is convolution with rot180(conj(k)) in every mode (where
+        scipy 1.17's correlate2d departs: complex 'valid' with the kernel the larger, an audited finding).  Returns
+        the result_type of (a, k).
 
 Capabilities an implementation declares (CAPABILITIES = {...}; the suite never draws outside them)::
 

@@ -253,6 +253,10 @@ def applicable(c: Claim, be) -> tuple[bool, str]:
     if missing:
         return False, f"{be.name} does not provide {', '.join(missing)}"
     caps = be.caps
+    from ..ops import CONTRACT, op_kind
+    for op in sorted(c.needs & set(CONTRACT)):
+        if not caps.dtypes_for(op_kind(op)):
+            return False, (f"{be.name} declares no dtype of {op}'s domain (declared: {', '.join(caps.dtypes) or 'none'})")
     checks = {
         "groups": caps.groups, "stride": caps.max_stride is None or caps.max_stride > 1,
         "dilation": caps.max_dilation is None or caps.max_dilation > 1,
