@@ -137,10 +137,20 @@ def _padding(padding, kernel, d):
     return pad_pairs(padding, kernel, d)
 
 
+def _decline(op: str, groups, d) -> None:
+    """TF's CPU kernels refuse these valid problems (InvalidArgumentError, :data:`OP_LIMITS`): the adapter declines
+    them with NotImplementedError, so the gate reports them as regions not covered instead of failures."""
+    lim = OP_LIMITS.get(op)
+    if lim and ((int(groups) > 1 and not lim["groups"]) or max(d) > lim["dilation"]):
+        raise NotImplementedError(f"TensorFlow's CPU {op} takes neither groups > 1 nor dilation > 1 "
+                                  f"(groups={int(groups)}, dilation={tuple(d)})")
+
+
 def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     """tf.nn.conv{r}d / depthwise_conv2d on channels-last x and HWIO w; the bias by tf.nn.bias_add."""
     r = np.ndim(w) - 2
     s, d = ntuple(stride, r, "stride"), ntuple(dilation, r, "dilation")
+    _decline(f"conv{r}d", groups, d)
     y = _forward(_t(x), _t(w), r, s, d, int(groups), _padding(padding, np.shape(w)[:r], d))
     if b is not None:
         y = tf.nn.bias_add(y, _t(b))
@@ -162,6 +172,7 @@ def conv_transpose(x, w, b=None, *, stride=1, padding=0, output_padding=0, group
     r = np.ndim(w) - 2
     k = np.shape(w)[:r]
     s, d = ntuple(stride, r, "stride"), ntuple(dilation, r, "dilation")
+    _decline(f"conv_transpose{r}d", groups, d)
     op = ntuple(output_padding, r, "output_padding")
     p = _sym(padding, k, d)
     n, *L, _ = np.shape(x)
@@ -187,6 +198,7 @@ conv_transpose1d = conv_transpose2d = conv_transpose3d = conv_transpose
 def _grad(x, w, grad_out, wrt, stride, padding, dilation, groups):
     r = np.ndim(w) - 2
     s, d = ntuple(stride, r, "stride"), ntuple(dilation, r, "dilation")
+    _decline(f"conv{r}d_{wrt}", groups, d)
     pads = pad_pairs(padding, np.shape(w)[:r], d)
     xt, wt = tf.Variable(_t(x)), tf.Variable(_t(w))
     with tf.GradientTape() as tape:
