@@ -1,12 +1,11 @@
 """The checkout's pytest configuration: the same plugin an install registers (``convspec.plugin``,
-see specs/plugin.py), the short profile names (``--hypothesis-profile dev|ci|nightly``) and the
+see convspec/plugin.py), the short profile names (``--hypothesis-profile dev|ci|nightly``) and the
 default profile for the self-tests.  An installed entry point of the same name makes
 ``pytest_plugins`` a no-op, so the plugin is never registered twice."""
 
 from __future__ import annotations
 
-import specs  # noqa: F401  (makes ``convspec`` importable from an uninstalled checkout: specs/__init__.py)
-from specs import profiles
+from convspec.search import profiles
 
 profiles.register(short_names=True)
 
@@ -18,6 +17,6 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "newcomer: builds the wheel and gates examples from a fresh venv (slow)")
     from hypothesis import settings
 
-    from specs.options import DEFAULT_PROFILE
+    from convspec.options import DEFAULT_PROFILE
     if not config.getoption("hypothesis_profile", None):
         settings.load_profile(config.getoption("convspec_profile") or DEFAULT_PROFILE)

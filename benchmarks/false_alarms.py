@@ -3,7 +3,7 @@ rounding error, plus a hypothesis search with target() that pushes the observed/
 Every worst ratio printed must stay <= 1 (the error model may never fail correct code).
 
 Implementations: every built-in backend that can run here (numba kernels on the simulator), the
-float32 summation orders of specs/adversarial.py (sequential, reverse, pairwise, blocked 8/16,
+float32 summation orders of convspec/drawing/adversarial.py (sequential, reverse, pairwise, blocked 8/16,
 largest first, FMA) and Winograd F(2x2,3x3) declared "fast".
 
     python benchmarks/false_alarms.py [--examples 300] [--backends all|name,...] [--skip-search]
@@ -23,10 +23,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from hypothesis import HealthCheck, given, settings, target  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from specs import adversarial as adv  # noqa: E402
-from specs import backends  # noqa: E402
-from specs.oracle import conv_expect  # noqa: E402
-from specs.tolerance import compare  # noqa: E402
+from convspec.drawing import adversarial as adv  # noqa: E402
+from convspec.backends import base as backends  # noqa: E402
+from convspec.truth.oracle import conv_expect  # noqa: E402
+from convspec.truth.tolerance import compare  # noqa: E402
 
 FAMILY_MAKERS = {
     "one-large": lambda d, s: adv.one_large(d, at=s % 3 - 1 if s % 3 else 0),

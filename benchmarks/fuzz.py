@@ -7,7 +7,7 @@ after a fuzz run.
 * rate: ``convspec fuzz --impl examples/conv_correct.py -n K`` for ``--seconds`` each (a correct
   implementation, so no time goes to shrinking); examples/s counts every example every process ran
   between the first example and the deadline (start-up and the last rounds left out).
-* kill: tests/selftest/gallery_fuzz/rare_seven_channels.py (wrong only for C_out == 7 with a batch and a
+* kill: tests/gallery/impls_fuzz/rare_seven_channels.py (wrong only for C_out == 7 with a batch and a
   kernel taller than one row).  (a) the ``ci`` gate from an empty database; (b) ``convspec fuzz -n 2``
   from an empty database until its first failure; (c) the ``ci`` gate reading that database.
 """
@@ -32,7 +32,7 @@ def _job(impl, db, seed=1):
 
 
 def rate(impl: str, processes: int, seconds: float) -> dict:
-    from specs import fuzz
+    from convspec import fuzz
     with tempfile.TemporaryDirectory() as d:
         stats: dict = {}
         fuzz.run(_job(impl, d), processes, seconds / 60, out=open(os.devnull, "w"), stats=stats)
@@ -61,7 +61,7 @@ def gate(impl: str, db: str | None) -> dict:
 
 
 def kill(bug: str, minutes: float) -> dict:
-    from specs import fuzz
+    from convspec import fuzz
     with tempfile.TemporaryDirectory() as d:
         before = gate(bug, None)
         stats: dict = {}

@@ -1,9 +1,9 @@
 """What the covering-array rows cost the gate (issue 18): the ``ci`` gate of a whole-family correct implementation
-(``examples/numpy_family.py`` if present, else ``tests/selftest/gallery/correct_torch.py``), run with the rows
+(``examples/numpy_family.py`` if present, else ``tests/gallery/impls/correct_torch.py``), run with the rows
 and without them, and the pinned rows per second.
 
 Prints: the pinned cases per definitional claim (covering-array rows + the index-limit tier, those inside the
-declaration, :func:`convspec.engine.coverage_examples`), the wall time of the gate with the rows and with
+declaration, :func:`convspec.search.engine.coverage_examples`), the wall time of the gate with the rows and with
 ``coverage_examples`` switched off, and rows/s = pinned cases / (wall with rows - wall without).  "With the rows" forces the engine's
 ``ROWS_ENABLED`` switch on.  Each gate is one
 subprocess, one at a time::
@@ -34,10 +34,10 @@ def default_impl() -> str:
 
 def pinned_rows(impl: str) -> dict:
     """claim id -> number of covering-array and index-limit cases the gate pins for ``impl``."""
-    from convspec.backends import load_impl
+    from convspec.backends.base import load_impl
     from convspec.claims import all_claims
-    from convspec import engine
-    from convspec.engine import DEFINITIONAL, coverage_examples
+    from convspec.search import engine
+    from convspec.search.engine import DEFINITIONAL, coverage_examples
     if hasattr(engine, "ROWS_ENABLED"):
         engine.ROWS_ENABLED = True
     be = load_impl(impl)

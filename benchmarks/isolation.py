@@ -6,7 +6,7 @@ correct implementation run in-process and isolated.
 Overhead: an implementation that does no arithmetic (it returns a fresh array of the output shape)
 is called in-process and through the worker; the difference is the price of the boundary (framing,
 the pipe both ways, the worker's input-write check).  Gate time: every applicable claim of the
-``ci`` profile on a correct gallery implementation, with :func:`specs.engine.run_claim`.
+``ci`` profile on a correct gallery implementation, with :func:`convspec.search.engine.run_claim`.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
-from specs import profiles  # noqa: E402
-from specs.backends import load_impl  # noqa: E402
-from specs.claims import all_claims, applicable  # noqa: E402
-from specs.engine import run_claim  # noqa: E402
-from specs.isolation import load_isolated  # noqa: E402
+from convspec.search import profiles  # noqa: E402
+from convspec.backends.base import load_impl  # noqa: E402
+from convspec.claims import all_claims, applicable  # noqa: E402
+from convspec.search.engine import run_claim  # noqa: E402
+from convspec.isolation.supervisor import load_isolated  # noqa: E402
 
 GALLERY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "selftest", "gallery")
 

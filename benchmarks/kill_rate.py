@@ -18,10 +18,10 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from specs import profiles  # noqa: E402
-from specs.backends import load_impl  # noqa: E402
-from specs.claims import all_claims, applicable  # noqa: E402
-from specs.engine import run_claim  # noqa: E402
+from convspec.search import profiles  # noqa: E402
+from convspec.backends.base import load_impl  # noqa: E402
+from convspec.claims import all_claims, applicable  # noqa: E402
+from convspec.search.engine import run_claim  # noqa: E402
 
 GALLERY = os.path.join(ROOT, "tests", "selftest", "gallery")
 

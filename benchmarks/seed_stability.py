@@ -13,7 +13,7 @@ factors that must hold together) and ``SOURCE``; the controls have no trigger an
 By default only each op's definitional claim runs (``conv2d-matches-definition``, ``convolve2d-...``,
 ``correlate2d-...``): the claim whose pinned examples are the covering-array rows, and the one a wrong value
 fails first; ``--all-claims`` gates the whole claim set (much slower).  ``--rows off`` runs the same gate with
-:func:`convspec.engine.coverage_examples` returning nothing (the search as it was before the covering arrays:
+:func:`convspec.search.engine.coverage_examples` returning nothing (the search as it was before the covering arrays:
 the "before" figure); ``--rows on`` sets the engine's ``ROWS_ENABLED`` switch (the "after" figure).
 
     python benchmarks/seed_stability.py [--quick] [--seeds 1,2,3,4,5] [--rows on|off] [--all-claims]
@@ -45,7 +45,7 @@ ROWS_SWITCH = ("import sys, pytest\n"
                "mode = sys.argv.pop(1)\n"
                "class Rows:\n"
                "    def pytest_configure(self, config):\n"
-               "        import convspec.engine as e\n"
+               "        import convspec.search.engine as e\n"
                "        for m in {e, *(m for m in list(sys.modules.values()) if getattr(m, '__name__', '').endswith('.engine'))}:\n"
                "            if not hasattr(m, 'coverage_examples'):\n"
                "                continue\n"

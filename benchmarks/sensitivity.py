@@ -1,5 +1,5 @@
 """Sensitivity through exactness: the smallest uniform relative error the error model catches, per K
-and per dtype, on the dyadic regime the strategies draw (specs/case.py), plus whether the classic
+and per dtype, on the dyadic regime the strategies draw (convspec/model/case.py), plus whether the classic
 systematic errors are caught (float32 accumulation of float64 data; an fp16/bf16 accumulator).
 
 For each (dtype, K) it builds dyadic cases from several seeds (x = m_x 2**e_x, w = m_w 2**e_w, with
@@ -22,11 +22,11 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from specs import adversarial as adv  # noqa: E402
-from specs.case import Case  # noqa: E402
-from specs.oracle import conv_expect_acc, conv_is_exact  # noqa: E402
-from specs.problem import Problem  # noqa: E402
-from specs.tolerance import accumulation_for, compare  # noqa: E402
+from convspec.drawing import adversarial as adv  # noqa: E402
+from convspec.model.case import Case  # noqa: E402
+from convspec.truth.oracle import conv_expect_acc, conv_is_exact  # noqa: E402
+from convspec.model.problem import Problem  # noqa: E402
+from convspec.truth.tolerance import accumulation_for, compare  # noqa: E402
 
 #: K = C * k * k (+1 with a bias) from 1 to past the largest the strategies draw (64 channels, 11x11)
 SHAPES = [(1, 1, False), (1, 1, True), (1, 3, False), (3, 3, False), (16, 3, True), (16, 7, False), (64, 5, False),
@@ -58,7 +58,7 @@ def smallest_caught(cases, acc, fmt):
 
 def bf16_acc(case):
     """A bfloat16 accumulator: every partial sum rounded to 8 bits."""
-    from specs.tolerance import round_to
+    from convspec.truth.tolerance import round_to
     p = case.problem
     _, xs, ws = adv._terms(case.x, case.w, case.b, **p.kwargs())
     t = round_to(xs * ws, "bf16")
@@ -72,8 +72,8 @@ def bf16_acc(case):
 
 def tf32_inputs(case):
     """float32 data whose factors are silently rounded to TF32 (11 bits), then summed exactly."""
-    from specs import reference as ref
-    from specs.tolerance import round_to
+    from convspec.truth import reference as ref
+    from convspec.truth.tolerance import round_to
     p = case.problem
     y = ref.direct(round_to(case.x, "tf32"), round_to(case.w, "tf32"), case.b, **p.kwargs())
     return y.astype(np.float32)

@@ -10,7 +10,7 @@ Two workloads per backend:
 
     python benchmarks/speed.py [--examples 200] [--backends numpy,torch,...] [--workload small,claim]
 
-Runs on any checkout of convspec that has ``specs.engine.run_claim`` (so the same script measures
+Runs on any checkout of convspec that has ``convspec.search.engine.run_claim`` (so the same script measures
 before and after a change).
 """
 
@@ -27,10 +27,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from hypothesis import settings  # noqa: E402
 
-from specs import backends  # noqa: E402
-from specs import strategies as S  # noqa: E402
-from specs.claims import REGISTRY, applicable, load_builtin  # noqa: E402
-from specs.engine import run_claim  # noqa: E402
+from convspec.backends import base as backends  # noqa: E402
+from convspec.drawing import strategies as S  # noqa: E402
+from convspec.claims import REGISTRY, applicable, load_builtin  # noqa: E402
+from convspec.search.engine import run_claim  # noqa: E402
 
 CPU = "numpy,numpy-im2col,scipy,scipy-fft,torch,torch-module,torch-unfold,tf32-emu"
 

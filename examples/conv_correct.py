@@ -2,7 +2,7 @@
 
     pytest --impl examples/conv_correct.py --backends none      # or: convspec gate examples/conv_correct.py
 
-The newcomer test (tests/selftest/test_newcomer.py) gates it, and its broken twin conv_broken.py,
+The newcomer test (tests/integration/test_newcomer.py) gates it, and its broken twin conv_broken.py,
 from a fresh virtual environment with the installed wheel.
 """
 

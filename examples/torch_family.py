@@ -13,7 +13,7 @@ off.  An asymmetric padding (before, after pairs) or a padding_mode other than z
 Arithmetic (torch's, not this wrapper's): on the CPU torch sums the forward convs' float16/bfloat16 data
 in float32 and rounds once, but the transposed convs and both gradients in the half format itself
 (measured by the claims torch-cpu-half-conv-transpose-rounds-once and torch-cpu-half-gradients-round-once),
-so ``CAPABILITIES`` declares ``accumulate`` half for those kinds, as ``specs/backends/torch_backend.py``
+so ``CAPABILITIES`` declares ``accumulate`` half for those kinds, as ``convspec/backends/torch_backend.py``
 does.  torch runs with one intra-op thread (small problems, several processes on few cores).
 
 Declarations.  ``CAPABILITIES`` is the full declaration below, unless the environment variable

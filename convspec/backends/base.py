@@ -1,0 +1,517 @@
+"""Backends: thin adapters onto the contract (:mod:`convspec.model.contract`).
+
+A backend has a ``name``, the set of ops it ``provides`` (contract ops plus library-specific ops
+such as ``np.convolve`` that real-world claims need; every op name is declared in :data:`OPS`), and
+:class:`Capabilities`.  Whether a claim applies to a backend is decided from the claim's
+``needs``/``requires`` and these declarations -- nothing is keyed on a (claim, backend) pair or a name.
+
+**Adding a built-in backend** (a module in this package, listed in :data:`BUILTIN_MODULES`)::
+
+    from . import Backend, Capabilities, builtin
+
+    @builtin("mylib")
+    def _mylib():                       # called once, when a run first selects the backend
+        import mylib
+        return Backend("mylib", {"conv2d": mylib.conv2d}, Capabilities(dtypes=("f32",), gpu=True),
+                       library="mylib", version=mylib.__version__)
+
+A library-specific op needs a name in :data:`OPS` (or :func:`declare_op`) before claims may ``need`` it.
+
+Outside implementations (``--impl TARGET``, ``--impl-cmd CMD``) are loaded by :func:`load` -- in a
+worker process (:mod:`convspec.isolation.supervisor`) or in this one (:func:`load_impl`) -- into the same shape.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+from dataclasses import dataclass, field, fields, replace
+
+from convspec.model.contract import CONTRACT, DEFAULT_TIMEOUT, guarded_call
+
+#: every op name a backend may provide and a claim may need, with what it is
+OPS: dict[str, str] = {
+    "conv2d": "the contract's conv2d (CNN layer, cross-correlation, NCHW)",
+    "convolve2d": "the contract's 2-D signal convolution (scipy.signal semantics)",
+    "correlate2d": "the contract's 2-D signal correlation (scipy.signal semantics)",
+    "conv_transpose2d": "the contract's transposed conv2d (torch semantics, weight (C_in, C_out/groups, kH, kW))",
+    "conv2d_input": "the contract's gradient of conv2d with respect to its input (torch.nn.grad.conv2d_input)",
+    "conv2d_weight": "the contract's gradient of conv2d with respect to its weight (torch.nn.grad.conv2d_weight)",
+    "conv1d": "the contract's conv1d (NCW; conv2d with a height of 1)",
+    "conv3d": "the contract's conv3d (NCDHW; conv2d with a depth axis)",
+    **{f"conv_transpose{r}d": f"the contract's transposed conv{r}d" for r in (1, 3)},
+    **{f"conv{r}d_input": f"the contract's gradient of conv{r}d with respect to its input" for r in (1, 3)},
+    **{f"conv{r}d_weight": f"the contract's gradient of conv{r}d with respect to its weight" for r in (1, 3)},
+    "dot2d": "the library's dot product of two 2-D arrays (np.dot / torch.matmul)",
+    "np.convolve": "numpy.convolve", "np.correlate": "numpy.correlate", "np.pad": "numpy.pad",
+    "scipy.signal.convolve": "scipy.signal.convolve", "scipy.signal.correlate": "scipy.signal.correlate",
+    "scipy.signal.fftconvolve": "scipy.signal.fftconvolve", "scipy.ndimage.convolve": "scipy.ndimage.convolve",
+    "scipy.ndimage.correlate": "scipy.ndimage.correlate",
+    "torch.F": "the torch.nn.functional module", "torch.conv2d_same": "torch conv2d with padding='same'",
+    "torch.conv_half": "torch conv2d in float16/bfloat16",
+    "tf32.round": "rounding of float32 data to TF32's 11 significant bits",
+}
+#: old spelling of "the backend runs on a GPU": a fake op, now the Capabilities field ``gpu``
+GPU_OP = "cuda.device"
+
+
+def declare_op(name: str, doc: str) -> None:
+    """Declare a library-specific op name so that claims may ``need`` it (claims check the name)."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"declare_op: name must be a non-empty string, not {name!r}")
+    OPS.setdefault(name, doc)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an implementation supports; the suite skips (never fails) what lies outside.
+
+    max_stride/max_dilation: largest stride/dilation accepted (1 = unsupported, None = no limit);
+    groups: grouped/depthwise conv supported; padding: nonzero padding supported;
+    bias: bias supported; dtypes: data types tested; max_size: largest spatial extent (H, W);
+    max_channels: largest channels per group; max_batch: largest N; max_kernel: largest kH/kW
+    (None = no declared limit; the strategies still draw within their own bounds);
+    accuracy: "direct" (elementwise bound) or "fast" (FFT/Winograd, normwise bound);
+    mode: accumulation mode ("tf32" for TF32 math on float32); examples: scale of the example budget;
+    timeout: per-call time limit in seconds; deterministic: reruns are bitwise equal;
+    gpu: the implementation runs on a GPU (claims about GPU paths ``require`` "gpu");
+    padding_strings: conv2d accepts padding='valid' and padding='same' (stride 1; torch's split: the extra
+    element of an even dilated kernel goes at the end); padding_modes: the conv2d ``padding_mode`` values
+    accepted, out of zeros, reflect, replicate, circular (zeros is always the default); padding_pairs: the
+    forward convs accept explicit (before, after) padding pairs per axis, asymmetric allowed;
+    layout: "NCHW" (channels first, the default) or "NHWC" (channels last) -- for every rank (NCW/NWC,
+    NCDHW/NDHWC); weight_layout: "OIHW" (torch's (a, b, k...), the default) or "HWIO" ((k..., b, a)).
+    :meth:`Backend.call` passes the arrays in these layouts and brings the result back (:mod:`convspec.model.layout`).
+    """
+
+    max_stride: int | None = None
+    max_dilation: int | None = None
+    groups: bool = True
+    padding: bool = True
+    bias: bool = True
+    dtypes: tuple = ("f64", "f32")
+    max_size: int | None = None
+    max_channels: int | None = None
+    max_batch: int | None = None
+    max_kernel: int | None = None
+    accuracy: str = "direct"
+    mode: str | None = None
+    examples: float = 1.0
+    timeout: float = DEFAULT_TIMEOUT
+    deterministic: bool = True
+    gpu: bool = False
+    padding_strings: bool = False
+    padding_modes: tuple = ("zeros",)
+    padding_pairs: bool = False
+    layout: str = "NCHW"
+    weight_layout: str = "OIHW"
+    accumulate: tuple = ()
+    kernel_parity: str | None = None
+    kind_dtypes: tuple = ()
+    declared: tuple | None = None     # the keys an implementation's CAPABILITIES gave (None: a built-in backend)
+
+    def __post_init__(self):
+        from convspec.model.layout import normalize
+        for name in ("layout", "weight_layout"):     # canonical words (NWC, DHWIO, ... become NHWC, HWIO)
+            object.__setattr__(self, name, normalize(name, getattr(self, name)))
+        object.__setattr__(self, "accumulate", _accumulate_items(self.accumulate))
+        dtypes, kinds = _dtypes_items(self.dtypes)
+        kinds = tuple(sorted(dict(kinds + tuple(self.kind_dtypes)).items()))
+        if kinds and not dtypes:
+            dtypes = tuple(dict.fromkeys(d for _, ds in kinds for d in ds))
+        object.__setattr__(self, "dtypes", dtypes)
+        object.__setattr__(self, "kind_dtypes", kinds)
+
+    def dtypes_for(self, kind: str) -> tuple:
+        """The dtypes tested on ops of ``kind`` ('conv', 'transpose', 'input', 'weight', 'signal'): the kind's
+        own declaration if there is one, else ``dtypes``, intersected with the kind's contract domain
+        (:data:`convspec.model.ops.KIND_DTYPES`: the conv family is real floating point, the signal ops add integer and
+        complex data)."""
+        from convspec.model.ops import KIND_DTYPES
+        own = dict(self.kind_dtypes).get(kind)
+        return tuple(d for d in (self.dtypes if own is None else own) if d in KIND_DTYPES[kind])
+
+    def accumulator(self, dtype: str, op: str | None = None) -> str | None:
+        """The declared accumulator format of ``dtype`` data for ``op`` ("<kind>:<dtype>" first, then
+        "<dtype>"), or None (the standard model: half-precision data summed in fp32)."""
+        table = dict(self.accumulate)
+        if op is not None:
+            from convspec.model.ops import op_kind
+            try:
+                kind = op_kind(op)
+            except KeyError:
+                kind = None
+            if kind and f"{kind}:{dtype}" in table:
+                return table[f"{kind}:{dtype}"]
+        return table.get(dtype)
+
+    @classmethod
+    def from_dict(cls, d: dict, source: str = "CAPABILITIES") -> "Capabilities":
+        """Build from a plugin's CAPABILITIES dict (keys: stride, dilation, groups, padding, bias,
+        dtypes, max_size, max_channels, max_batch, max_kernel, accuracy, mode, timeout, layout, weight_layout, ...)."""
+        alias = {"stride": "max_stride", "dilation": "max_dilation"}
+        known = {f.name for f in fields(cls)} - {"declared"}
+        kw = {}
+        d = dict(d)
+        # a worker relays its Capabilities whole (dataclasses.asdict), with the keys its module declared
+        relayed = d.pop("declared", ()) if "declared" in d else ()
+        if d.get("kind_dtypes"):
+            d["kind_dtypes"] = tuple((k, tuple(v)) for k, v in d["kind_dtypes"])
+        for k, v in d.items():
+            k2 = alias.get(k, k)
+            if k2 == "kernel_parity" and v not in (None, "odd"):
+                raise ImplError(f"{source}: kernel_parity must be None or 'odd' (the signal ops take odd kernels "
+                                f"only), not {v!r}")
+            if k2 in ("padding_modes", "dtypes") and isinstance(v, list):
+                v = tuple(v)           # a worker relays tuples as JSON lists
+            if k2 not in known:
+                raise ImplError(f"{source}: unknown capability {k!r}; known: "
+                                f"{', '.join(sorted(set(known) | set(alias)))}")
+            if k2 in ("max_stride", "max_dilation") and isinstance(v, bool):
+                v = None if v else 1
+            if k2 == "dtypes":
+                try:
+                    _dtypes_items(v)
+                except (ValueError, TypeError) as e:
+                    raise ImplError(f"{source}: {e}") from None
+            if k2 == "accuracy" and v not in ("direct", "fast"):
+                raise ImplError(f"{source}: accuracy must be 'direct' or 'fast', not {v!r}")
+            if k2 == "accumulate":
+                try:
+                    v = _accumulate_items(v)
+                except (ValueError, TypeError, AttributeError) as e:
+                    raise ImplError(f"{source}: {e}") from None
+            if k2 in ("layout", "weight_layout"):
+                from convspec.model.layout import normalize
+                try:
+                    v = normalize(k2, v, source)
+                except ValueError as e:
+                    raise ImplError(str(e)) from None
+            kw[k2] = v
+        declared = tuple(kw) if relayed == () else (None if relayed is None else tuple(relayed))
+        return cls(**kw, declared=declared)
+
+    def bound(self, name: str, limit: int) -> int:
+        """The drawing bound for ``max_<name>``: the strategy's own ``limit``, or less if declared."""
+        v = getattr(self, "max_" + name)
+        return limit if v is None else min(limit, v)
+
+    def fits(self, p) -> tuple[bool, str]:
+        """Whether conv Problem ``p`` lies inside the declared capabilities (and if not, what is outside)."""
+        def le(v, cap):
+            return cap is None or v <= cap
+        padded = any(lo or hi for lo, hi in p.pads)
+        checks = [(p.dtype in self.dtypes_for("conv"), f"dtype {p.dtype}"), (le(max(p.spatial), self.max_size), "size"),
+                  (le(max(p.stride), self.max_stride), "stride"), (le(max(p.dilation), self.max_dilation), "dilation"),
+                  (p.g == 1 or self.groups, "groups"), (not padded or self.padding, "padding"),
+                  (p.symmetric or self.padding_pairs, "asymmetric padding"),
+                  (not p.bias or self.bias, "bias"), (le(max(p.kernel), self.max_kernel), "kernel"),
+                  (le(p.n, self.max_batch), "batch"), (le(p.c // p.g, self.max_channels), "channels")]
+        bad = [why for ok, why in checks if not ok]
+        return not bad, ("outside declared capabilities: " + ", ".join(bad)) if bad else ""
+
+    def summary(self) -> str:
+        def lim(v):
+            return "any" if v is None else str(v)
+        return (f"stride<={lim(self.max_stride)} dilation<={lim(self.max_dilation)} groups={self.groups} "
+                f"padding={self.padding} bias={self.bias} dtypes={','.join(self.dtypes)} "
+                f"size<={lim(self.max_size)} channels/group<={lim(self.max_channels)} batch<={lim(self.max_batch)} "
+                f"kernel<={lim(self.max_kernel)} accuracy={self.accuracy}"
+                + (f" mode={self.mode}" if self.mode else "") + (" gpu" if self.gpu else "")
+                + f" layout={self.layout} weights={self.weight_layout}")
+
+
+def _dtypes_items(value) -> tuple[tuple, tuple]:
+    """``dtypes`` as (dtypes, per-kind pairs): a sequence of dtype names (every kind), or a dict from op kind
+    ('conv', 'transpose', 'input', 'weight', 'signal', or 'family' for the first four) to dtype names.
+    Unknown names raise ValueError naming them."""
+    from convspec.model.ops import ALL_DTYPES, KINDS
+    if isinstance(value, str):
+        raise ValueError(f"dtypes={value!r} must be a list of dtype names (or a dict per op kind), not one string")
+    if isinstance(value, dict):
+        pairs = {}
+        for key, names in value.items():
+            kinds = KINDS[:4] if key == "family" else (key,)
+            if key != "family" and key not in KINDS:
+                raise ValueError(f"dtypes: unknown op kind {key!r}; known: family, {', '.join(KINDS)}")
+            for k in kinds:
+                pairs[k] = _dtypes_items(names)[0]
+        return (), tuple(sorted(pairs.items()))
+    names = tuple(value)
+    bad = [d for d in names if d not in ALL_DTYPES]
+    if bad:
+        raise ValueError(f"dtypes: unknown dtype {bad[0]!r}; known: {', '.join(ALL_DTYPES)}")
+    return names, ()
+
+
+def _accumulate_items(value) -> tuple:
+    """``accumulate`` as sorted (key, format) pairs: key "<dtype>" or "<op kind>:<dtype>" (kinds: conv,
+    transpose, input, weight) for a half-precision dtype, format "f32" or the dtype itself (sums in the half
+    format).  A dict or pairs; anything else raises ValueError naming it."""
+    from convspec.truth.tolerance import HALF_ACCUMULATORS
+    items = value.items() if isinstance(value, dict) else value
+    out = []
+    for key, fmt in items:
+        kind, _, dt = key.rpartition(":")
+        if dt not in HALF_ACCUMULATORS or kind not in ("", "conv", "transpose", "input", "weight"):
+            raise ValueError(f"accumulate: unknown key {key!r}; expected '<dtype>' or '<kind>:<dtype>' with dtype "
+                             f"f16 or bf16 and kind conv, transpose, input or weight")
+        if fmt not in HALF_ACCUMULATORS[dt]:
+            raise ValueError(f"accumulate[{key!r}] = {fmt!r}: expected one of {', '.join(HALF_ACCUMULATORS[dt])}")
+        out.append((key, fmt))
+    return tuple(sorted(out))
+
+
+class ImplError(Exception):
+    """An --impl target that cannot be loaded or defines none of the contract."""
+
+
+@dataclass
+class Backend:
+    """An implementation under test: named ops plus capabilities.
+
+    ``ops`` maps op names to callables.  Contract ops are called through :meth:`call`, which enforces
+    the contract; library-specific ops are reached with :meth:`op`.
+    """
+
+    name: str
+    ops: dict
+    caps: Capabilities = field(default_factory=Capabilities)
+    library: str = ""
+    version: str = ""
+    origin: str = "builtin"
+    unavailable: str = ""          # non-empty: why this backend cannot run here (a skip reason)
+    repro_args: tuple = ()         # command-line options that recreate it (--impl X ...), for repro commands
+    departures: dict = field(default_factory=dict)   # claim id -> record: where the library departs (zoo)
+    profile: object = None         # the resolved capability profile of an --impl (convspec.backends.probe.Profile)
+
+    def __post_init__(self):
+        if GPU_OP in self.ops:      # backwards compatibility: the fake op becomes the capability
+            self.ops = {k: v for k, v in self.ops.items() if k != GPU_OP}
+            if not self.caps.gpu:
+                self.caps = replace(self.caps, gpu=True)
+
+    @property
+    def provides(self) -> frozenset:
+        return frozenset(self.ops)
+
+    def op(self, name: str):
+        return self.ops[name]
+
+    def call(self, op: str, case, *, args=None, kwargs=None, expect=None):
+        """Run contract op ``op`` on ``case`` under :func:`convspec.model.contract.guarded_call`.
+
+        ``args``/``kwargs``/``expect`` are in the contract's order (channels first, OIHW weights).  For an
+        implementation declaring another ``layout``/``weight_layout`` the arrays, the shape arguments and the
+        expected shape are permuted to its layouts, and its result is brought back (a C-contiguous copy),
+        so every claim compares against the channels-first definition (:mod:`convspec.model.layout`)."""
+        __tracebackhide__ = True
+        from convspec.model import layout
+        if layout.permutes(op, self.caps):
+            return layout.from_layout(op, layout.call_native(self, op, case, args=args, kwargs=kwargs,
+                                                             expect=expect), self.caps)
+        out, _ = guarded_call(self.name, op, self.ops[op], case, timeout=self.caps.timeout,
+                              args=args, kwargs=kwargs, expect=expect)
+        return out
+
+    def accumulation(self, dtype: str, op: str | None = None):
+        """The error model's accumulation for ``dtype`` data (and ``op``: its declared accumulator)."""
+        from convspec.truth.tolerance import accumulation_for
+        return accumulation_for(dtype, self.caps.mode, self.caps.accuracy, self.caps.accumulator(dtype, op))
+
+    def __repr__(self) -> str:
+        return f"<backend {self.name}>"
+
+
+# -- registry of built-in backends --------------------------------------------------------------
+
+_FACTORIES = {}
+
+
+def builtin(name: str):
+    """Decorator registering a zero-argument factory that returns a :class:`Backend`."""
+    def deco(fn):
+        _FACTORIES[name] = fn
+        return fn
+    return deco
+
+
+_CACHE: dict = {}
+
+
+#: the modules that register built-in backends; the optional ones need an extra (torch, cuda)
+BUILTIN_MODULES = ("numpy_backend", "scipy_backend", "torch_backend", "tf32_backend", "numba_cuda_backend",
+                   "torch_cuda_backend")
+MISSING: dict = {}        # module -> why it could not be imported (e.g. torch not installed)
+
+
+def _load_builtin_modules():
+    for mod in BUILTIN_MODULES:
+        if mod in MISSING:
+            continue
+        try:
+            importlib.import_module(f"{__name__}.{mod}")
+        except ImportError as e:
+            if mod in ("numpy_backend", "scipy_backend"):
+                raise
+            MISSING[mod] = f"{type(e).__name__}: {e}"
+
+
+def builtin_names() -> list[str]:
+    """The built-in backends a plain run selects (the zoo's are listed by :func:`zoo_names`)."""
+    _load_builtin_modules()
+    return list(_FACTORIES)
+
+
+def zoo_names() -> list[str]:
+    """The zoo backends (one per shipping library, :mod:`convspec.backends.zoo`): selected by name or 'zoo'."""
+    from convspec.backends import zoo
+    for mod in zoo.MODULES:
+        _ZOO.setdefault(zoo.backend_name(mod), zoo.factory(mod))
+    return list(_ZOO)
+
+
+_ZOO: dict = {}
+
+
+def get(name: str) -> Backend:
+    """A built-in backend by name (cached)."""
+    _load_builtin_modules()
+    if name not in _CACHE:
+        if name.startswith("zoo-"):
+            zoo_names()
+        factory = _FACTORIES.get(name) or _ZOO.get(name)
+        if factory is None:
+            raise KeyError(f"unknown backend {name!r}; built-in: {', '.join(_FACTORIES)}; zoo: {', '.join(zoo_names())}")
+        _CACHE[name] = factory()
+    return _CACHE[name]
+
+
+def select(spec: str | None) -> list[Backend]:
+    """Backends for a ``--backends`` value: 'all' (default: the built-in backends), 'none', 'zoo' (every zoo
+    backend), or comma-separated names/prefixes of either."""
+    if spec == "none":
+        return []
+    names = builtin_names()
+    if spec in (None, "", "all"):
+        chosen = names
+    else:
+        chosen = []
+        zoo = zoo_names()
+        for part in spec.split(","):
+            part = part.strip()
+            if part == "zoo":
+                hits = zoo
+            elif part == "all":
+                hits = names
+            else:
+                hits = ([n for n in names + zoo if n == part] or [n for n in names if n.startswith(part)]
+                        or [n for n in zoo if n.startswith(part)])
+            if not hits and part != "zoo":
+                raise ImplError(f"--backends: no backend matches {part!r}; built-in: {', '.join(names)}; "
+                                f"zoo: {', '.join(zoo) or 'none'}")
+            chosen += [h for h in hits if h not in chosen]
+    return [get(n) for n in chosen]
+
+
+def _importable_from_cwd(target: str) -> None:
+    """A dotted --impl resolves from the working directory, as it does under ``python -m pytest``."""
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.insert(0, cwd)
+
+
+def _is_path(target: str) -> bool:
+    return target.endswith(".py") or os.path.sep in target
+
+
+def load(target: str | None = None, *, cmd: str | None = None, isolation: str = "process",
+         timeout: float | None = None, memory_limit_mb: float | None = None, warn=None) -> Backend:
+    """Load the implementation under test from ``--impl TARGET`` or ``--impl-cmd CMD``.
+
+    ``isolation="process"`` (the default) runs it in a worker process (:func:`convspec.isolation.supervisor.load_isolated`):
+    crashes and hangs become ordinary failures.  ``"none"`` imports it here (:func:`load_impl`).
+    ``--impl-cmd`` always runs in a worker.  ``timeout`` overrides the per-call limit, ``memory_limit_mb``
+    caps the worker's memory.  ``warn(message)`` receives notes (default: stderr).  Raises
+    :class:`ImplError` with a one-line message.
+    """
+    if (target is None) == (cmd is None):
+        raise ImplError("give exactly one of --impl and --impl-cmd")
+    if isolation not in ("process", "none"):
+        raise ImplError(f"--isolation must be 'process' or 'none', not {isolation!r}")
+    if memory_limit_mb is not None and memory_limit_mb <= 0:
+        raise ImplError(f"--memory-limit must be a positive number of MiB, not {memory_limit_mb!r}")
+    if cmd is None and isolation == "none" and memory_limit_mb is not None:
+        raise ImplError("--memory-limit needs --isolation process (a limit on the test process itself would "
+                        "end the run)")
+    warn = warn or (lambda m: print(f"convspec: {m}", file=sys.stderr))
+    if target is not None and not _is_path(target):
+        _importable_from_cwd(target)
+    args = ("--impl-cmd", cmd) if cmd is not None else ("--impl", target)
+    if cmd is not None or isolation == "process":
+        try:
+            from convspec.isolation.supervisor import load_isolated
+        except ModuleNotFoundError as e:
+            if e.name is None or not e.name.endswith("isolation"):
+                raise
+            if cmd is not None:
+                raise ImplError("--impl-cmd needs process isolation, which this convspec lacks "
+                                "(no convspec.isolation.supervisor module)") from None
+            warn("process isolation is not available in this convspec (no convspec.isolation.supervisor module); "
+                 f"running --impl {target} in this process")
+            load_isolated = None
+        if load_isolated is not None:
+            be = load_isolated(target, cmd=cmd, timeout=timeout, memory_limit_mb=memory_limit_mb)
+            extra = (("--call-timeout", f"{timeout:g}") if timeout else ()) + (
+                ("--memory-limit", f"{memory_limit_mb:g}") if memory_limit_mb else ())
+            be.repro_args = args + extra
+            return _probe(be)
+    be = load_impl(target)
+    if timeout:
+        be.caps = replace(be.caps, timeout=timeout)
+    be.repro_args = args + ("--isolation", "none") + (("--call-timeout", f"{timeout:g}") if timeout else ())
+    return _probe(be)
+
+
+def _probe(be: Backend) -> Backend:
+    """What the implementation did not declare is probed (:mod:`convspec.backends.probe`): nothing goes untested."""
+    from convspec.backends.probe import probe
+    return probe(be)
+
+
+def load_impl(target: str) -> Backend:
+    """Load an --impl TARGET (a dotted module name or a path to a .py file) as a backend.
+
+    The module defines any subset of conv2d/convolve2d/correlate2d, optionally CAPABILITIES (a dict,
+    see :meth:`Capabilities.from_dict`) and NAME.
+    """
+    try:
+        if _is_path(target):
+            path = os.path.abspath(target)
+            if not os.path.exists(path):
+                raise ImplError(f"--impl {target}: no such file")
+            modname = "convspec_impl_" + os.path.splitext(os.path.basename(path))[0].replace("-", "_")
+            spec = importlib.util.spec_from_file_location(modname, path)
+            if spec is None or spec.loader is None:
+                raise ImplError(f"--impl {target}: not a loadable Python file")
+            mod = importlib.util.module_from_spec(spec)
+            sys.modules[modname] = mod
+            spec.loader.exec_module(mod)
+        else:
+            mod = importlib.import_module(target)
+    except ImplError:
+        raise
+    except Exception as e:
+        raise ImplError(f"--impl {target}: import failed: {type(e).__name__}: {e}") from None
+    ops = {op: getattr(mod, op) for op in CONTRACT if callable(getattr(mod, op, None))}
+    if not ops:
+        raise ImplError(f"--impl {target}: defines none of the contract ({', '.join(CONTRACT)})")
+    caps_dict = getattr(mod, "CAPABILITIES", None) or {}
+    if not isinstance(caps_dict, dict):
+        raise ImplError(f"--impl {target}: CAPABILITIES must be a dict")
+    caps = Capabilities.from_dict(caps_dict, source=f"--impl {target}: CAPABILITIES")
+    name = getattr(mod, "NAME", None) or "impl"
+    return Backend(name=name, ops=ops, caps=caps, library=target, version=str(getattr(mod, "__version__", "")),
+                   origin=target)

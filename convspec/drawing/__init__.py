@@ -1,0 +1,1 @@
+"""What the search draws: hypothesis strategies, IEEE special values, adversarial data."""

@@ -1,0 +1,1 @@
+"""Reporting: the one result model, the text report, where files go, the JSON schemas."""

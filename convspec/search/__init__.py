@@ -1,0 +1,1 @@
+"""The search: the one engine that runs a claim, its example budgets and its example database."""

@@ -1,0 +1,1 @@
+"""Claims about what the shipping libraries actually do: numpy, scipy, torch, CUDA, the zoo."""

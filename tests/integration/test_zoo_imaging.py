@@ -1,0 +1,64 @@
+"""Issue 20, the imaging libraries' part: the claim of specs/libraries/zoo_imaging.py holds on scipy and numpy and
+rejects its wrong twin (NaN read as zero, registered with test_twins), and the imaging zoo modules' shared
+cropping (convspec/backends/zoo/_imaging.py) equals scipy.signal's modes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import Phase, settings
+from scipy import signal
+
+from convspec.backends import base as backends
+from convspec.backends.base import Backend
+from convspec.backends.zoo import _imaging
+from convspec.claims import REGISTRY, load_builtin
+from convspec.search.engine import run_claim
+
+from tests.twins.twin_registry import register
+
+load_builtin()
+NAN = "signal-ops-propagate-nan"
+
+
+def _nan_as_zero(a, k, mode="full"):
+    """Wrong on purpose: NaN read as zero (what astropy's nan_treatment='fill' and many image filters do)."""
+    return signal.convolve2d(np.nan_to_num(np.asarray(a), nan=0.0), k, mode)
+
+
+def nan_as_zero_twin():
+    s = backends.get("scipy")
+    return Backend("nan-as-zero", {**s.ops, "convolve2d": _nan_as_zero}, s.caps, origin="selftest")
+
+
+register({NAN: nan_as_zero_twin})
+
+
+@pytest.mark.parametrize("name", ["scipy", "numpy"])
+def test_nan_claim_holds_on_the_direct_backends(name):
+    out = run_claim(REGISTRY[NAN], backends.get(name))
+    assert out.ok and out.found == "holds", out.message
+
+
+def test_nan_claim_rejects_nan_as_zero():
+    out = run_claim(REGISTRY[NAN], nan_as_zero_twin(),
+                    settings(settings.default, phases=[Phase.generate], max_examples=40))
+    assert not out.ok, out
+
+
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+@pytest.mark.parametrize("correlate", [False, True])
+def test_crop_matches_scipy(mode, correlate):
+    rng = np.random.default_rng(0)
+    for a_shape, k_shape in [((5, 6), (2, 3)), ((4, 4), (3, 4)), ((2, 3), (4, 5)), ((1, 1), (1, 1))]:
+        a, k = rng.integers(-4, 5, a_shape).astype(float), rng.integers(-4, 5, k_shape).astype(float)
+        full = signal.correlate2d(a, k, "full") if correlate else signal.convolve2d(a, k, "full")
+        want = (signal.correlate2d if correlate else signal.convolve2d)(a, k, mode)
+        assert np.array_equal(_imaging.crop(full, a.shape, k.shape, mode, correlate), want)
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="mode"):
+        _imaging.crop(np.zeros((3, 3)), (2, 2), (2, 2), "circular", False)
+    with pytest.raises(ValueError, match="k must be 2-D"):
+        _imaging.check2d(np.zeros((2, 2)), np.zeros(3))

@@ -1,0 +1,20 @@
+"""Wrong twins of the claims in specs/claims/findings_*.py (departures convspec found in libraries)."""
+
+from __future__ import annotations
+
+from scipy import signal
+
+from convspec.backends.base import Backend, Capabilities
+
+from tests.twins.twin_registry import register
+
+
+def _correct_correlate2d():
+    """A correlate2d that follows the definition in 'valid' mode with the kernel the larger (scipy.signal.correlate),
+    standing in for a fixed scipy: the refuted claim must find no counterexample on it."""
+    return Backend("correlate2d-fixed", {"correlate2d": lambda a, k, mode="full": signal.correlate(a, k, mode=mode),
+                                         "scipy.signal.correlate": signal.correlate},
+                   Capabilities(dtypes=("c128",)), origin="selftest")
+
+
+register({"scipy-correlate2d-valid-kernel-larger-conjugates": _correct_correlate2d})
