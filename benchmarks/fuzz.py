@@ -79,7 +79,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--kill-minutes", type=float, default=4)
     ap.add_argument("--impl", default=os.path.join(ROOT, "examples", "conv_correct.py"))
-    ap.add_argument("--bug", default=os.path.join(ROOT, "tests", "selftest", "gallery_fuzz", "rare_seven_channels.py"))
+    ap.add_argument("--bug", default=os.path.join(ROOT, "tests", "gallery", "impls_fuzz", "rare_seven_channels.py"))
     ap.add_argument("--json")
     a = ap.parse_args()
     cores = sorted({1, 2, os.cpu_count() or 1})

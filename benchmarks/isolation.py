@@ -29,7 +29,7 @@ from convspec.claims import all_claims, applicable  # noqa: E402
 from convspec.search.engine import run_claim  # noqa: E402
 from convspec.isolation.supervisor import load_isolated  # noqa: E402
 
-GALLERY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "selftest", "gallery")
+GALLERY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "gallery", "impls")
 
 NULL_IMPL = '''
 import numpy as np

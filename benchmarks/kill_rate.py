@@ -23,7 +23,7 @@ from convspec.backends.base import load_impl  # noqa: E402
 from convspec.claims import all_claims, applicable  # noqa: E402
 from convspec.search.engine import run_claim  # noqa: E402
 
-GALLERY = os.path.join(ROOT, "tests", "selftest", "gallery")
+GALLERY = os.path.join(ROOT, "tests", "gallery", "impls")
 
 
 def first_kill(be, base, seed):

@@ -51,6 +51,8 @@ from hypothesis.errors import InvalidArgument
 from convspec.model.machine import condition_holds
 from hypothesis.strategies import SearchStrategy
 
+from . import specs
+
 HOLDS, REFUTED, CONDITIONAL = "holds", "refuted", "conditional"
 GROUP_ORDER = ("seed", "numpy", "scipy", "torch", "cuda", "user")
 
@@ -197,14 +199,15 @@ _LOADED = False
 
 
 def load_builtin():
-    """Import every module of this package (each registers its claims), in name order."""
+    """Import every module of :mod:`convspec.specs` and its subject packages (each registers its claims):
+    the seed claims first (they hold the contract's own definition checks, which make the plainest first
+    failure), then the others by module name."""
     global _LOADED
     if not _LOADED:
-        # the seed claims first (they hold the contract's own definition checks, which make the
-        # plainest first failure), then the other modules by name
-        for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: (m.name != "seed", m.name)):
-            if not info.name.startswith("_"):
-                importlib.import_module(f"{__name__}.{info.name}")
+        names = [m.name for m in pkgutil.walk_packages(specs.__path__, specs.__name__ + ".")
+                 if not m.ispkg and not m.name.rpartition(".")[2].startswith("_")]
+        for name in sorted(names, key=lambda n: (n.rpartition(".")[2] != "seed", n.rpartition(".")[2])):
+            importlib.import_module(name)
         _LOADED = True
 
 

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-GALLERY = os.path.join(os.path.dirname(__file__), "gallery")
+GALLERY = os.path.join(os.path.dirname(__file__), "gallery", "impls")
 
 
 def gallery_path(name: str) -> str:

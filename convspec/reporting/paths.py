@@ -32,12 +32,7 @@ def set_repro_dir(path: str | None) -> None:
 
 
 def program() -> list[str]:
-    """argv prefix of a printed convspec command: ``python -m convspec`` when installed."""
-    from importlib import metadata
-    try:
-        metadata.distribution("convspec")
-    except metadata.PackageNotFoundError:
-        return ["python", "-m", "convspec"]
+    """argv prefix of a printed convspec command: ``python -m convspec``."""
     return ["python", "-m", "convspec"]
 
 

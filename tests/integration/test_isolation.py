@@ -1,6 +1,6 @@
-"""Process isolation (convspec/isolation/supervisor.py, convspec/isolation/worker.py, convspec/isolation/protocol.py, docs/PROTOCOL.md).
+"""Process isolation (convspec/isolation/: supervisor.py, worker.py, protocol.py; docs/PROTOCOL.md).
 
-The implementations of ``gallery_isolated/`` are correct except on inputs wider than 3, where they
+The implementations of ``tests/gallery/impls_isolated/`` are correct except on inputs wider than 3, where they
 exit, segfault, spin in native code or allocate without bound.  Through the worker each of them is an
 ordinary failure that names the fault and shrinks exactly as far as an ordinary wrong result at the
 same seam (``wrong_past_seam.py``, run in process).  They never run in this process: a segfault here
@@ -34,8 +34,9 @@ from convspec.model.problem import Problem
 from tests.conftest import gallery_path
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+GALLERY_DIR = os.path.join(os.path.dirname(HERE), "gallery")
 ROOT = os.path.dirname(os.path.dirname(HERE))
-ISOLATED = os.path.join(HERE, "gallery_isolated")
+ISOLATED = os.path.join(GALLERY_DIR, "impls_isolated")
 C_SERVER = os.path.join(ROOT, "examples", "c_server", "conv_server.c")
 CLAIM = "conv2d-matches-definition"
 MEMORY_LIMIT_MB = 256
@@ -70,7 +71,7 @@ def claim(pinned: bool = True):
 @pytest.fixture
 def all_ops(tmp_path):
     path = tmp_path / "all_ops.py"
-    path.write_text(ALL_OPS.format(gallery=os.path.join(HERE, "gallery")))
+    path.write_text(ALL_OPS.format(gallery=os.path.join(GALLERY_DIR, "impls")))
     return str(path)
 
 

@@ -42,12 +42,13 @@ def _run(argv, cwd, env=None, timeout=300):
 
 
 def _build_wheel(tmp) -> str:
-    """Copy the source tree (pyproject, README, convspec/) aside and build a wheel there, no network."""
+    """Copy the source tree (pyproject, README, convspec/, specs/) aside and build a wheel there, no network."""
     src = tmp / "src"
     src.mkdir()
     for f in ("pyproject.toml", "README.md"):
         shutil.copy(os.path.join(ROOT, f), src / f)
-    shutil.copytree(os.path.join(ROOT, "specs"), src / "specs", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for d in ("convspec", "specs"):
+        shutil.copytree(os.path.join(ROOT, d), src / d, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     out = tmp / "dist"
     r = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q",
               "-w", str(out), str(src)], cwd=str(tmp))
@@ -76,19 +77,20 @@ def test_wheel_installs_and_gates_from_anywhere(tmp_path):
     t0 = time.perf_counter()
     wheel = _build_wheel(tmp_path)
     names = zipfile.ZipFile(wheel).namelist()
-    for f in ("convspec/__init__.py", "convspec/plugin.py", "convspec/gate.py", "convspec/claims/seed.py",
-              "convspec/backends/numpy_backend.py", "convspec/schemas/convspec-audit.json",
-              "convspec/schemas/convspec-results.json", "convspec/schemas/convspec-vectors.json"):
+    for f in ("convspec/__init__.py", "convspec/plugin.py", "convspec/gate.py", "convspec/specs/seed.py",
+              "convspec/backends/numpy_backend.py", "convspec/reporting/schemas/convspec-audit.json",
+              "convspec/reporting/schemas/convspec-results.json", "convspec/reporting/schemas/convspec-vectors.json"):
         assert f in names, f
-    assert not any(n.startswith("convspec/") for n in names), "the wheel must not squat the name 'specs'"
-    shipped = {n[len("convspec/"):] for n in names if n.startswith("convspec/") and n.endswith(".py")}
-    for dirpath, _, files in os.walk(os.path.join(ROOT, "specs")):
-        rel = os.path.relpath(dirpath, os.path.join(ROOT, "specs"))
-        for f in files:
-            if f.endswith(".py") and "__pycache__" not in dirpath:
-                path = f if rel == "." else f"{rel}/{f}"
-                assert path in shipped or not os.path.exists(os.path.join(dirpath, "__init__.py")), \
-                    f"convspec/{path} is not in the wheel (a new subpackage must be listed in pyproject.toml)"
+    assert not any(n.startswith("specs/") for n in names), "the wheel must not squat the name 'specs'"
+    shipped = {n for n in names if n.startswith("convspec/") and n.endswith(".py")}
+    for folder, prefix in (("convspec", "convspec/"), ("specs", "convspec/specs/")):
+        for dirpath, _, files in os.walk(os.path.join(ROOT, folder)):
+            rel = os.path.relpath(dirpath, os.path.join(ROOT, folder))
+            for f in files:
+                if f.endswith(".py") and "__pycache__" not in dirpath:
+                    path = prefix + (f if rel == "." else f"{rel}/{f}")
+                    assert path in shipped or not os.path.exists(os.path.join(dirpath, "__init__.py")), \
+                        f"{path} is not in the wheel (a new subpackage must be listed in pyproject.toml)"
     meta = next(n for n in names if n.endswith(".dist-info/METADATA"))
     requires = [line for line in zipfile.ZipFile(wheel).read(meta).decode().splitlines() if line.startswith("Requires-Dist")]
     core = [r for r in requires if "extra ==" not in r]

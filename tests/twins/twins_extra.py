@@ -314,7 +314,8 @@ def _pending(name):
     import os
 
     from convspec.backends.base import load_impl
-    return lambda: load_impl(os.path.join(os.path.dirname(os.path.abspath(__file__)), "gallery", name + ".py"))
+    tests = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return lambda: load_impl(os.path.join(tests, "gallery", "impls", name + ".py"))
 
 
 def _register_padding_twins():

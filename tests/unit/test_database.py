@@ -24,7 +24,7 @@ load_builtin()
 pytestmark = pytest.mark.fuzz
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEF = "conv2d-matches-definition"
-RARE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gallery_fuzz", "rare_seven_channels.py")
+RARE = os.path.join(ROOT, "tests", "gallery", "impls_fuzz", "rare_seven_channels.py")
 
 
 def test_the_setting(tmp_path):

@@ -242,7 +242,8 @@ def test_torch_channels_last_survives_the_onednn_bias_crash():
     """F.conv2d with a bias on channels-last float32 tensors segfaults when an output sees only padding
     (pytorch/pytorch#195394); the adapter adds its bias after the conv.  In a child process: a regression must
     not take the test run down."""
-    code = ("from convspec.backends.base import get; from convspec.model.case import Case; from convspec.model.problem import Problem; "
+    code = ("from convspec.backends.base import get; from convspec.model.case import Case; "
+            "from convspec.model.problem import Problem; "
             "import numpy as np, convspec.truth.reference as ref; "
             "case = Case.seeded(Problem.parse('n1c4h1w1_o4k2x1_s1x2_p1_d1x2_g2_bias_f32_flt'), 3); "
             "y = get('torch-channels-last').call('conv2d', case); "

@@ -7,7 +7,7 @@ gallery test requires every wrong implementation there to be rejected by the sho
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "gallery"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "impls"))
 import _base  # noqa: E402
 
 UNROLLED = 7

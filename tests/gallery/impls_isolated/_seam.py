@@ -6,7 +6,7 @@ the worker boundary (``convspec.isolation.supervisor``), never in the self-test 
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "gallery"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "impls"))
 import _base  # noqa: E402,F401
 
 SEAM = 3
