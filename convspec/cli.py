@@ -27,13 +27,14 @@ def _die(msg: str) -> int:
 def _impl(args):
     """The implementation under test from --impl/--impl-cmd (with its isolation settings), or None."""
     from convspec.backends import base as backends
+    from convspec.isolation import loader
     target, cmd = getattr(args, "impl", None), getattr(args, "impl_cmd", None)
     if not target and not cmd:
         return None
     if target and cmd:
         raise backends.ImplError("give --impl or --impl-cmd, not both")
-    return backends.load(target or None, cmd=cmd or None, isolation=getattr(args, "isolation", "process"),
-                         timeout=getattr(args, "call_timeout", None), memory_limit_mb=getattr(args, "memory_limit", None))
+    return loader.load(target or None, cmd=cmd or None, isolation=getattr(args, "isolation", "process"),
+                       timeout=getattr(args, "call_timeout", None), memory_limit_mb=getattr(args, "memory_limit", None))
 
 
 def _load_claim_modules(args):

@@ -58,9 +58,9 @@ def test_id(claim, be) -> str:
 
 
 def _load(impl: dict):
-    from convspec.backends import base as backends
-    return backends.load(impl.get("impl"), cmd=impl.get("impl_cmd"), isolation=impl.get("isolation", "process"),
-                         timeout=impl.get("call_timeout"), memory_limit_mb=impl.get("memory_limit"))
+    from convspec.isolation import loader
+    return loader.load(impl.get("impl"), cmd=impl.get("impl_cmd"), isolation=impl.get("isolation", "process"),
+                       timeout=impl.get("call_timeout"), memory_limit_mb=impl.get("memory_limit"))
 
 
 def _setup(claims_modules, repro_dir):

@@ -178,6 +178,7 @@ class Gate:
 
     def _load_impl(self):
         from convspec.backends import base as backends
+        from convspec.isolation import loader
         c = self.config
         target, cmd = c.getoption("impl"), c.getoption("impl_cmd")
         if not target and not cmd:
@@ -185,9 +186,9 @@ class Gate:
         if target and cmd:
             raise pytest.UsageError("give --impl or --impl-cmd, not both")
         try:
-            return backends.load(target or None, cmd=cmd or None, isolation=c.getoption("isolation"),
-                                 timeout=c.getoption("call_timeout"), memory_limit_mb=c.getoption("memory_limit"),
-                                 warn=lambda m: sys.stderr.write(f"convspec: {m}\n"))
+            return loader.load(target or None, cmd=cmd or None, isolation=c.getoption("isolation"),
+                               timeout=c.getoption("call_timeout"), memory_limit_mb=c.getoption("memory_limit"),
+                               warn=lambda m: sys.stderr.write(f"convspec: {m}\n"))
         except backends.ImplError as e:
             raise pytest.UsageError(str(e)) from None
 

@@ -255,7 +255,7 @@ def test_torch_channels_last_survives_the_onednn_bias_crash():
 
 def test_isolated_worker_carries_the_layouts():
     """The worker's hello frame carries the capabilities: the parent's Backend.call permutes."""
-    from convspec.backends.base import load
+    from convspec.isolation.loader import load
     be = load(gallery_path("correct_nhwc"), isolation="process")
     try:
         assert (be.caps.layout, be.caps.weight_layout) == ("NHWC", "HWIO")
