@@ -19,8 +19,7 @@ Declarations fail loudly: an unknown ``needs`` op (see :data:`convspec.backends.
 ``requires`` word (:data:`REQUIRES`), a bad ``expected`` or a ``cases`` that is neither a strategy nor
 a factory raises :class:`InvalidClaim` (a ``hypothesis.errors.InvalidArgument``) naming the argument.
 ``cases``/``outside`` take a hypothesis strategy or a factory ``f(backend) -> strategy`` (for cases
-that depend on the backend's capabilities).  A claim about GPU paths ``requires={"gpu"}``; the old
-spelling ``needs={"cuda.device"}`` still works and means the same.
+that depend on the backend's capabilities).  A claim about GPU paths ``requires={"gpu"}``.
 
 Every module of this package is a claims module: :func:`load_builtin` imports them all.
 
@@ -95,21 +94,19 @@ def _check_requires(cid: str, requires) -> frozenset:
     return words
 
 
-def _check_needs(cid: str, needs) -> tuple[frozenset, frozenset]:
-    """(needs, extra requires): the old fake op "cuda.device" becomes requires={"gpu"}."""
-    from convspec.backends.base import GPU_OP, OPS
+def _check_needs(cid: str, needs) -> frozenset:
+    """The ops a claim calls, each one of :data:`convspec.backends.base.OPS` (a GPU is ``requires={"gpu"}``)."""
+    from convspec.backends.base import OPS
     if isinstance(needs, str):
         raise InvalidClaim(f"claim {cid}: needs={needs!r} must be a set of op names, not one string")
     ops = frozenset(needs)
     if not ops:
         raise InvalidClaim(f"claim {cid}: needs= is empty; name the ops the property calls")
-    extra = frozenset({"gpu"}) if GPU_OP in ops else frozenset()
-    ops = ops - {GPU_OP}
     for op in sorted(ops):
         if op not in OPS:
             raise InvalidClaim(f"claim {cid}: needs={{{op!r}}}: unknown op {op!r}; known: {', '.join(sorted(OPS))} "
                                "(declare a library-specific op with convspec.backends.base.declare_op)")
-    return ops, extra
+    return ops
 
 
 def _factory(cid: str, name: str, value):
@@ -176,8 +173,8 @@ def claim(*, id: str, statement: str, source: str, needs, expected: str, cases, 
         raise InvalidClaim(f"claim {id}: outside= is only for expected=CONDITIONAL")
     if not (isinstance(budget, (int, float)) and budget > 0):
         raise InvalidClaim(f"claim {id}: budget={budget!r} must be a positive number")
-    ops, gpu = _check_needs(id, needs)
-    words = _check_requires(id, requires) | gpu
+    ops = _check_needs(id, needs)
+    words = _check_requires(id, requires)
     cases_f, outside_f = _factory(id, "cases", cases), _factory(id, "outside", outside)
     if cases_f is None:
         raise InvalidClaim(f"claim {id}: cases= is required (a strategy or a function backend -> strategy)")

@@ -27,7 +27,7 @@ import importlib
 import importlib.util
 import os
 import sys
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 
 from convspec.model.contract import CONTRACT, DEFAULT_TIMEOUT, guarded_call
 
@@ -53,8 +53,6 @@ OPS: dict[str, str] = {
     "torch.conv_half": "torch conv2d in float16/bfloat16",
     "tf32.round": "rounding of float32 data to TF32's 11 significant bits",
 }
-#: old spelling of "the backend runs on a GPU": a fake op, now the Capabilities field ``gpu``
-GPU_OP = "cuda.device"
 
 
 def declare_op(name: str, doc: str) -> None:
@@ -286,12 +284,6 @@ class Backend:
     repro_args: tuple = ()         # command-line options that recreate it (--impl X ...), for repro commands
     departures: dict = field(default_factory=dict)   # claim id -> record: where the library departs (zoo)
     profile: object = None         # the resolved capability profile of an --impl (convspec.backends.probe.Profile)
-
-    def __post_init__(self):
-        if GPU_OP in self.ops:      # backwards compatibility: the fake op becomes the capability
-            self.ops = {k: v for k, v in self.ops.items() if k != GPU_OP}
-            if not self.caps.gpu:
-                self.caps = replace(self.caps, gpu=True)
 
     @property
     def provides(self) -> frozenset:

@@ -43,13 +43,6 @@ def _rank_of(x, w) -> int:
     return r
 
 
-def _pairs(stride, padding, dilation):
-    """2-D normalisation of stride/padding/dilation (kept for callers of earlier versions)."""
-    def p(v):
-        return (int(v[0]), int(v[1])) if isinstance(v, (tuple, list)) else (int(v), int(v))
-    return p(stride), p(padding), p(dilation)
-
-
 def resolve_padding(padding, kernel, dilation) -> tuple:
     """Explicit ((before, after), ...) per spatial axis for a conv padding: an int, one int per axis
     (symmetric), one (before, after) pair per axis, 'valid' (none) or 'same' (total d (k - 1) per axis,
