@@ -344,7 +344,7 @@ def _load_builtin_modules():
         if mod in MISSING:
             continue
         try:
-            importlib.import_module(f"{__name__}.{mod}")
+            importlib.import_module(f"{__package__}.{mod}")
         except ImportError as e:
             if mod in ("numpy_backend", "scipy_backend"):
                 raise

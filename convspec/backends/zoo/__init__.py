@@ -33,7 +33,9 @@ def factory(module: str):
     """A zero-argument factory loading zoo module ``module`` behind the worker boundary; a library that
     is not installed gives a backend that is unavailable (its claims skip with the import error)."""
     def make():
-        from convspec.backends.base import Backend, ImplError, load
+        # lazy: the loader imports the supervisor, which imports backends.base, which lists the zoo
+        from convspec.backends.base import Backend, ImplError
+        from convspec.isolation.loader import load
         name = backend_name(module)
         try:
             be = load(f"{__name__}.{module}", isolation="process")
