@@ -245,8 +245,8 @@ def _contract_blocks():
     return blocks
 
 
-def test_readme_states_the_contract_word_for_word():
-    """The README's contract is the code's: both blocks verbatim; every op of the op table and every
+def test_docs_state_the_contract_word_for_word():
+    """docs/contract.md states the contract's two blocks verbatim; every op of the op table and every
     Capabilities field is in them (so neither the docs nor the code can drift)."""
     import dataclasses
     import os
@@ -254,9 +254,9 @@ def test_readme_states_the_contract_word_for_word():
     from convspec.backends.base import Capabilities
     from convspec.model.contract import CONTRACT
     ops, caps = _contract_blocks()
-    readme = open(os.path.join(os.path.dirname(__file__), "..", "..", "README.md")).read()
-    assert ops in readme, "README.md lacks the contract's op block (convspec/model/contract.py docstring) verbatim"
-    assert caps in readme, "README.md lacks the contract's capability block (convspec/model/contract.py docstring) verbatim"
+    page = open(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "contract.md")).read()
+    assert ops in page, "docs/contract.md lacks the contract's op block (convspec/model/contract.py docstring) verbatim"
+    assert caps in page, "docs/contract.md lacks the contract's capability block (convspec/model/contract.py docstring)"
     for op in CONTRACT:
         assert op in ops, op
     names = {f.name for f in dataclasses.fields(Capabilities)} - {"kind_dtypes", "declared"}   # internal: dtypes per kind, keys given
