@@ -50,7 +50,7 @@ from hypothesis.errors import InvalidArgument
 from convspec.model.machine import condition_holds
 from hypothesis.strategies import SearchStrategy
 
-from . import specs
+import convspec.specs
 
 HOLDS, REFUTED, CONDITIONAL = "holds", "refuted", "conditional"
 GROUP_ORDER = ("seed", "numpy", "scipy", "torch", "cuda", "user")
@@ -201,7 +201,7 @@ def load_builtin():
     failure), then the others by module name."""
     global _LOADED
     if not _LOADED:
-        names = [m.name for m in pkgutil.walk_packages(specs.__path__, specs.__name__ + ".")
+        names = [m.name for m in pkgutil.walk_packages(convspec.specs.__path__, "convspec.specs.")
                  if not m.ispkg and not m.name.rpartition(".")[2].startswith("_")]
         for name in sorted(names, key=lambda n: (n.rpartition(".")[2] != "seed", n.rpartition(".")[2])):
             importlib.import_module(name)

@@ -23,7 +23,8 @@ def _files(exts=(".py",)):
 
 
 def test_one_name():
-    pattern = re.compile(r"^\s*(from specs\b|import specs\b)", re.M)
+    old = "specs"
+    pattern = re.compile(rf"^\s*(from {old}\b|import {old}\b)", re.M)
     bad = [os.path.relpath(p, ROOT) for p in _files() if pattern.search(open(p, encoding="utf-8").read())]
     assert not bad, f"imports of the old name 'specs': {bad}"
     assert "meta_path" not in open(os.path.join(ROOT, "convspec", "__init__.py")).read(), "an import hook is back"
