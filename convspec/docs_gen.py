@@ -2,7 +2,8 @@
 them, ``--check`` exits 1 naming every page that differs (tests/unit/test_docs.py runs the check).
 
 * ``docs/contract.md`` -- the contract: the docstring of :mod:`convspec.model.contract` (its ``::``
-  blocks as fenced code), then the op table :data:`convspec.backends.base.OPS` and the fields of
+  blocks as fenced code), then the op table as written (:data:`convspec.backends.base.BUILTIN_OPS`:
+  what ``declare_op`` adds at run time depends on what was imported, so it is left out) and the fields of
   :class:`convspec.backends.base.Capabilities` with their defaults.
 """
 
@@ -14,7 +15,7 @@ import inspect
 import os
 import sys
 
-from convspec.backends.base import OPS, Capabilities
+from convspec.backends.base import BUILTIN_OPS, OPS, Capabilities
 from convspec.model import contract
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -55,7 +56,7 @@ def contract_page() -> str:
         "",
         "| op | what it is |",
         "| --- | --- |",
-        *(f"| `{op}` | {what} |" for op, what in sorted(OPS.items())),
+        *(f"| `{op}` | {OPS[op]} |" for op in sorted(BUILTIN_OPS)),
         "",
         "## Capabilities and their defaults",
         "",

@@ -53,6 +53,8 @@ OPS: dict[str, str] = {
     "torch.conv_half": "torch conv2d in float16/bfloat16",
     "tf32.round": "rounding of float32 data to TF32's 11 significant bits",
 }
+#: the table above as written, whatever declare_op adds later (the generated docs list these)
+BUILTIN_OPS = frozenset(OPS)
 
 
 def declare_op(name: str, doc: str) -> None:
