@@ -303,7 +303,7 @@ def test_holds_claims_are_hypothesis_tests(repo):
     by = {i.name: i for i in items}
     a = by[f"test_claim[{A}-example]"]
     assert isinstance(a, ClaimTest) and is_hypothesis_test(a.obj) and a.get_closest_marker("hypothesis")
-    assert a.obj._hypothesis_internal_database_key == __import__("convspec.search.engine").engine.database_key(
+    assert a.obj._hypothesis_internal_database_key == __import__("convspec.search.engine").search.engine.database_key(
         a.callspec.params["claim"], a.callspec.params["backend"], "all")
     refuted = [i for i in items if i.callspec.params["claim"].expected != "holds"]
     assert all(getattr(i, "function", None) is gate.test_claim for i in refuted)
