@@ -92,7 +92,7 @@ def convolve2d(a, k, mode="full"):
 # a Python server with no optional feature: every array in the frame, C-ordered; parameters as JSON
 PLAIN_SERVER = '''
 import sys
-from specs import protocol, worker
+from convspec.isolation import protocol, worker
 ops, hello = worker.load(sys.argv[1])
 protocol.send_frame(1, hello)
 sys.exit(worker.serve(0, 1, ops, None))

@@ -157,7 +157,7 @@ def test_findings_command_line(tmp_path):
 
 @pytest.mark.parametrize("module", MINE)
 def test_departures_are_complete_literals_with_repros(module):
-    path = ROOT / "specs" / "backends" / "zoo" / f"{module}.py"
+    path = ROOT / "convspec" / "backends" / "zoo" / f"{module}.py"
     deps = findings._module_literal(ast.parse(path.read_text()), "DEPARTURES")
     for cid, e in deps.items():
         assert cid in REGISTRY, f"{module}: {cid} is no claim id"

@@ -1,4 +1,4 @@
-"""Wrong twins of the claims in specs/claims/findings_*.py (departures convspec found in libraries)."""
+"""Wrong twins of the claims in specs/libraries/findings_*.py (departures convspec found in libraries)."""
 
 from __future__ import annotations
 
