@@ -8,8 +8,8 @@ from __future__ import annotations
 import sys
 import time
 
-from convspec.drawing import coverage
 from convspec.backends.base import Capabilities
+from convspec.drawing import coverage
 
 WHOLE = Capabilities(dtypes=("f64", "f32", "f16", "bf16"), padding_strings=True, padding_pairs=True,
                      padding_modes=("zeros", "reflect", "replicate", "circular"))

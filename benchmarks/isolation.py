@@ -23,11 +23,11 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
-from convspec.search import profiles  # noqa: E402
 from convspec.backends.base import load_impl  # noqa: E402
 from convspec.claims import all_claims, applicable  # noqa: E402
-from convspec.search.engine import run_claim  # noqa: E402
 from convspec.isolation.supervisor import load_isolated  # noqa: E402
+from convspec.search import profiles  # noqa: E402
+from convspec.search.engine import run_claim  # noqa: E402
 
 GALLERY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "gallery", "impls")
 

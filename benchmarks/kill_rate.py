@@ -18,9 +18,9 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from convspec.search import profiles  # noqa: E402
 from convspec.backends.base import load_impl  # noqa: E402
 from convspec.claims import all_claims, applicable  # noqa: E402
+from convspec.search import profiles  # noqa: E402
 from convspec.search.engine import run_claim  # noqa: E402
 
 GALLERY = os.path.join(ROOT, "tests", "gallery", "impls")

@@ -24,8 +24,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from convspec.drawing import adversarial as adv  # noqa: E402
 from convspec.model.case import Case  # noqa: E402
-from convspec.truth.oracle import conv_expect_acc, conv_is_exact  # noqa: E402
 from convspec.model.problem import Problem  # noqa: E402
+from convspec.truth.oracle import conv_expect_acc, conv_is_exact  # noqa: E402
 from convspec.truth.tolerance import accumulation_for, compare  # noqa: E402
 
 #: K = C * k * k (+1 with a bias) from 1 to past the largest the strategies draw (64 channels, 11x11)

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from convspec.claims import all_claims, applicable
-from convspec.search.engine import run_claim
 from convspec.reporting.report import LEGEND, ratio_words, verdict_cell, verdict_mark
 from convspec.reporting.results import AUDIT_SCHEMA, describe_error, not_applicable_dict, number, outcome_dict
+from convspec.search.engine import run_claim
 
 SCHEMA = AUDIT_SCHEMA
 WIDTH = 100             # the text report fits this many columns

@@ -46,11 +46,10 @@ from dataclasses import dataclass
 from typing import Callable
 
 from hypothesis.errors import InvalidArgument
-
-from convspec.model.machine import condition_holds
 from hypothesis.strategies import SearchStrategy
 
 import convspec.specs
+from convspec.model.machine import condition_holds
 
 HOLDS, REFUTED, CONDITIONAL = "holds", "refuted", "conditional"
 GROUP_ORDER = ("seed", "numpy", "scipy", "torch", "cuda", "user")

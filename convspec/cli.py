@@ -52,9 +52,9 @@ def _close(be):
 def cmd_audit(args) -> int:
     from convspec import audit
     from convspec.backends import base as backends
+    from convspec.claims import InvalidClaim
     from convspec.reporting import paths
     from convspec.search import profiles
-    from convspec.claims import InvalidClaim
     paths.set_repro_dir(args.repro_dir)
     try:
         _load_claim_modules(args)
@@ -108,10 +108,10 @@ def cmd_gate(args) -> int:
 
 
 def cmd_fuzz(args) -> int:
-    from convspec.backends import base as backends
-    from convspec.search import database
     from convspec import fuzz
+    from convspec.backends import base as backends
     from convspec.claims import InvalidClaim
+    from convspec.search import database
     if args.engine == "hypofuzz":
         print("convspec fuzz: HypoFuzz is not driven by convspec (its licence allows non-commercial use only); the "
               "gate tests are Hypothesis tests, so run it yourself:\n  pip install hypofuzz\n  hypothesis fuzz -- "
@@ -158,10 +158,10 @@ def cmd_fuzz(args) -> int:
 
 def cmd_repro(args) -> int:
     from convspec.backends import base as backends
-    from convspec.model.case import case_from_cli
     from convspec.claims import REGISTRY, InvalidClaim, load_builtin
-    from convspec.search.engine import run_once
+    from convspec.model.case import case_from_cli
     from convspec.model.problem import DescriptorError
+    from convspec.search.engine import run_once
     load_builtin()
     try:
         _load_claim_modules(args)
@@ -215,8 +215,8 @@ def cmd_vectors(args) -> int:
 
 
 def cmd_check_vectors(args) -> int:
-    from convspec.backends import base as backends
     from convspec import vectors
+    from convspec.backends import base as backends
     try:
         be = backends.get(args.backend) if args.backend else (_impl(args) or backends.get("torch"))
     except (backends.ImplError, KeyError) as e:

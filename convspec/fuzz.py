@@ -87,8 +87,8 @@ def _default_worker(index, job, counter, stop, results):
     from hypothesis import Phase, settings
 
     from convspec.search import database, profiles
-    from convspec.truth.check import Recorder
     from convspec.search.engine import build_test, run_built
+    from convspec.truth.check import Recorder
     _setup(job["claims_modules"], job["repro_dir"])
     be = _load(job["impl"])
     try:
@@ -131,8 +131,8 @@ def _atheris_worker(job, claim_id, seconds, counter):
     import atheris
     from hypothesis import settings
 
-    from convspec.search import database, profiles
     from convspec.claims import REGISTRY
+    from convspec.search import database, profiles
     from convspec.search.engine import build_test, database_key
     _setup(job["claims_modules"], job["repro_dir"])
     impl = dict(job["impl"], isolation="none")           # coverage is measured in this process
@@ -160,8 +160,8 @@ def _replay(job, be, claim, index):
     from hypothesis import Phase, settings
 
     from convspec.search import database, profiles
-    from convspec.truth.check import Recorder
     from convspec.search.engine import build_test, run_built
+    from convspec.truth.check import Recorder
     view = database.gate_view(job["database"])
     rec = Recorder()
     fn = build_test(claim, be, "all", settings(profiles.get("ci"), database=view, max_examples=1,

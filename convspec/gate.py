@@ -38,8 +38,8 @@ def _finish(node, outcome, notes=()) -> None:
 
 
 def test_claim(claim, backend, request):
-    from convspec.search.engine import run_claim
     from convspec.plugin import gate_of
+    from convspec.search.engine import run_claim
 
     gate = gate_of(request.config)
     outcome = run_claim(claim, backend, gate.settings(), seed=gate.seed(), impl_arg=_impl_arg(request.config, backend))
@@ -48,8 +48,8 @@ def test_claim(claim, backend, request):
 
 def run_item(item) -> None:
     """Run a :class:`convspec.plugin.ClaimTest` (its ``obj`` is the ``@given`` test) and judge it."""
-    from convspec.search.engine import judge, run_built
     from convspec.plugin import claim_and_backend, gate_of
+    from convspec.search.engine import judge, run_built
 
     claim, backend = claim_and_backend(item)
     s = run_built(item.obj, "all")

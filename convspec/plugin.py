@@ -237,9 +237,9 @@ class Gate:
     def hypothesis_item(self, item):
         """The :class:`ClaimTest` that replaces plain claim test ``item`` (a claim expected to hold, not
         skipped), or ``item`` itself."""
-        from convspec.truth.check import Recorder
         from convspec.claims import HOLDS
         from convspec.search.engine import build_test
+        from convspec.truth.check import Recorder
         claim, be = claim_and_backend(item)
         if claim is None or claim.expected != HOLDS or item.get_closest_marker("skip") is not None:
             return item

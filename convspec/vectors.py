@@ -35,10 +35,10 @@ import numpy as np
 
 from convspec.model.case import Case
 from convspec.model.ops import LABELS, op_kind
-from convspec.truth.oracle import conv_allowed, conv_exact, family_expect_acc, signal_allowed
 from convspec.model.problem import Problem, SignalProblem, TransposeProblem, dtype_name
 from convspec.reporting.results import VECTORS_SCHEMA as SCHEMA
 from convspec.reporting.results import VECTORS_SCHEMA_V1 as SCHEMA_V1
+from convspec.truth.oracle import conv_allowed, conv_exact, family_expect_acc, signal_allowed
 from convspec.truth.tolerance import accumulation_for, compare
 
 BASE = Problem(n=2, c=3, h=7, w=6, o=4, kh=3, kw=2)
@@ -233,9 +233,9 @@ def check(folder: str, be, verbose: bool = False):
         raise ValueError(f"{folder}/manifest.json: schema {manifest.get('schema')!r}, expected {SCHEMA!r} "
                          f"(or {SCHEMA_V1!r})")
     failed = skipped = 0
-    from convspec.truth.check import ContractViolation
     from convspec.model.contract import Hang
     from convspec.model.problem import parse_any
+    from convspec.truth.check import ContractViolation
     for e in manifest["vectors"]:
         with np.load(os.path.join(folder, e["file"])) as z:
             data = {k: z[k] for k in z.files}

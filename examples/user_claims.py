@@ -1,8 +1,8 @@
 """A user claim: add it to the audit and the gate with --claims-module examples/user_claims.py."""
 
+from convspec.claims import HOLDS, claim
 from convspec.drawing import strategies
 from convspec.truth.check import equal
-from convspec.claims import HOLDS, claim
 
 
 @claim(id="user-conv-is-linear-in-x", group="user", source="my notes", needs={"conv2d"}, expected=HOLDS,

@@ -7,14 +7,14 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from convspec.truth import reference as ref
+from convspec.claims import CONDITIONAL, HOLDS, REFUTED, claim, ranked
 from convspec.drawing import strategies as S
 from convspec.model.case import Case, cast
-from convspec.truth.check import close, equal, holds
 from convspec.model.ops import RANKS
-from convspec.truth.oracle import check_conv, check_signal_modes, conv_expect, conv_of, signal_call, signal_expect
 from convspec.model.problem import Problem, SignalProblem
-from convspec.claims import CONDITIONAL, HOLDS, REFUTED, claim, ranked
+from convspec.truth import reference as ref
+from convspec.truth.check import close, equal, holds
+from convspec.truth.oracle import check_conv, check_signal_modes, conv_expect, conv_of, signal_call, signal_expect
 
 Q = "seed 001 (question, post 335321)"
 A1 = "seed 000 (answer, post 335327)"

@@ -47,8 +47,8 @@ import math
 
 import numpy as np
 
-from convspec.backends.base import Backend, Capabilities, builtin
 from convspec.backends import cuda_env
+from convspec.backends.base import Backend, Capabilities, builtin
 
 MODE = cuda_env.setup()
 from numba import cuda  # noqa: E402  (after cuda_env decided on the simulator)

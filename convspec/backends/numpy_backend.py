@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from convspec.backends.base import Backend, Capabilities, builtin
 from convspec.backends._util import crop, ntuple, pad_pairs, transpose_params
+from convspec.backends.base import Backend, Capabilities, builtin
 
 
 def _windows(x, kernel, stride, pads, dilation):

@@ -24,11 +24,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from convspec.model.case import Case
-from convspec.truth.check import ContractViolation, Declined
-from convspec.model.contract import Abort, expected_result
+from convspec.model.case import Case, cast
+from convspec.model.contract import Abort
 from convspec.model.ops import CONV_OPS, FAMILY, KIND_DTYPES, SIGNAL_OPS, op_kind, op_rank
 from convspec.model.problem import Problem, SignalProblem, TransposeProblem
+from convspec.truth.check import ContractViolation, Declined
 
 #: the capability keys probing decides (the rest keep the contract's default reading)
 PROBED = ("dtypes", "groups", "max_stride", "max_dilation", "padding", "bias", "padding_pairs", "padding_strings",
@@ -114,7 +114,11 @@ def _case(op: str, dtype: str = "f64", **kw) -> Case:
     if kind == "conv":
         return Case.seeded(_conv_problem(rank, dtype, **kw), 1)
     kw.pop("bias", None) if kind in ("input", "weight") else None
-    return Case.seeded(_transpose_problem(rank, dtype, **kw), 1)
+    case = Case.seeded(_transpose_problem(rank, dtype, **kw), 1)
+    if kind == "weight":          # the weight gradient also takes the forward input (N, O, L'...)
+        shape = case.problem.y_shape
+        case.arrays["xf"] = cast(np.arange(int(np.prod(shape)), dtype=np.float64).reshape(shape) % 5 - 2, dtype)
+    return case
 
 
 def _outcome(be, op: str, case, kwargs=None, expect=None) -> str | None:

@@ -27,8 +27,8 @@ import numpy as np
 import scipy
 from scipy import ndimage, signal
 
-from convspec.backends.base import Backend, Capabilities, builtin
 from convspec.backends._util import pair
+from convspec.backends.base import Backend, Capabilities, builtin
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 #: torch's padding_mode -> np.pad's mode (used only to materialise paddings ndimage cannot produce)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from convspec.model.case import round_significand
 from convspec.backends.base import Backend, Capabilities, builtin, get
+from convspec.model.case import round_significand
 
 
 def to_tf32(a):

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from convspec.truth import reference as ref
 from convspec.backends.base import Backend, Capabilities
 from convspec.model.case import Case
 from convspec.model.problem import Problem
+from convspec.truth import reference as ref
 
 # -- data families ----------------------------------------------------------------------------------
 

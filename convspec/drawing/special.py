@@ -37,10 +37,10 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from convspec.truth import reference as ref
 from convspec.model.case import Case
-from convspec.truth.check import Mismatch, close
 from convspec.model.problem import Problem
+from convspec.truth import reference as ref
+from convspec.truth.check import Mismatch, close
 
 FINITE, POS_INF, NEG_INF, NAN = 0, 1, 2, 3
 CODE_NAMES = {FINITE: "finite", POS_INF: "+inf", NEG_INF: "-inf", NAN: "nan"}

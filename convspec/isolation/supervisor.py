@@ -59,11 +59,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from convspec.isolation import protocol
 from convspec.backends.base import Backend, Capabilities, ImplError
+from convspec.isolation import protocol
+from convspec.model.contract import CONTRACT, LABELS, SHAPE_ARGS, SIGNAL_OPS, Hang
 from convspec.truth import check
 from convspec.truth.check import ContractViolation
-from convspec.model.contract import CONTRACT, LABELS, SHAPE_ARGS, SIGNAL_OPS, Hang
 
 START_TIMEOUT = 120.0          # seconds a worker may take to load and say hello
 CLOSE_GRACE = 1.0              # seconds a worker gets to exit after 'bye' before it is killed

@@ -28,8 +28,8 @@ from dataclasses import asdict
 
 import numpy as np
 
-from convspec.isolation import protocol
 from convspec.backends.base import ImplError, load_impl
+from convspec.isolation import protocol
 from convspec.model.contract import CONTRACT
 
 FORK_ENV = "CONVSPEC_FORK_FD"

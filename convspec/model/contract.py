@@ -98,9 +98,23 @@ import time
 import numpy as np
 
 from convspec.model import forms
-from convspec.truth.check import ContractViolation, Declined
-from convspec.model.ops import CONTRACT, CONV_OPS, FAMILY, INPUT_GRAD_OPS, LABELS, RANKS, SHAPE_ARGS, SIGNAL_OPS, TRANSPOSE_OPS, WEIGHT_GRAD_OPS, family_op, op_kind, op_rank  # noqa: F401
+from convspec.model.ops import (  # noqa: F401
+    CONTRACT,
+    CONV_OPS,
+    FAMILY,
+    INPUT_GRAD_OPS,
+    LABELS,
+    RANKS,
+    SHAPE_ARGS,
+    SIGNAL_OPS,
+    TRANSPOSE_OPS,
+    WEIGHT_GRAD_OPS,
+    family_op,
+    op_kind,
+    op_rank,
+)
 from convspec.model.problem import signal_out_shape
+from convspec.truth.check import ContractViolation, Declined
 
 DEFAULT_TIMEOUT = 60.0
 

@@ -30,8 +30,8 @@ from pathlib import Path
 
 FOUND = "found by convspec"
 REQUIRED = ("statement", "source", "upstream", "observed", "expected", "counterexample", "repro")
-ZOO_DIR = Path(__file__).resolve().parent / "backends" / "zoo"
-ROOT = Path(__file__).resolve().parent.parent
+ZOO_DIR = Path(__file__).resolve().parent.parent / "backends" / "zoo"
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 @dataclass
@@ -93,7 +93,8 @@ def collect(zoo_dir: Path | str = ZOO_DIR, root: Path | str = ROOT) -> Findings:
     """Every departure of every module in ``zoo_dir`` (repro paths relative to ``root``), with the problems found."""
     zoo_dir, root = Path(zoo_dir), Path(root)
     out = Findings()
-    for path in sorted(zoo_dir.glob("*.py")):
+    # the zoo's modules, and the built-in adapters that record departures of their library (scipy_backend)
+    for path in sorted(zoo_dir.glob("*.py")) + sorted(zoo_dir.parent.glob("*_backend.py")):
         if path.name.startswith("_"):
             continue
         mod = path.stem

@@ -26,10 +26,10 @@ from hypothesis import HealthCheck, Phase, event, example, given, note, settings
 from hypothesis import seed as hseed
 from hypothesis.errors import Flaky
 
-from convspec.truth.check import ContractViolation, Declined, Mismatch, Recorder, recording, stop_recording
 from convspec.claims import CONDITIONAL, HOLDS, REFUTED, Claim, expected_for
 from convspec.model.contract import Abort, Nondeterministic, ResultLog, first_difference, logging_results, same_bits
 from convspec.model.forms import PLAIN, call_forms
+from convspec.truth.check import ContractViolation, Declined, Mismatch, Recorder, recording, stop_recording
 
 INLINE_DATA_NUMEL = 64
 

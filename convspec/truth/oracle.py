@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from convspec.model.problem import Problem, signal_out_shape
 from convspec.truth import reference as ref
 from convspec.truth.check import close
-from convspec.model.problem import Problem, signal_out_shape
 from convspec.truth.tolerance import accumulation_for, direct_bound, exactness, fast_bound, round_to
 
 

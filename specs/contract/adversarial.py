@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from convspec.claims import HOLDS, claim
 from convspec.drawing import adversarial as adv
 from convspec.truth.oracle import check_conv
-from convspec.claims import HOLDS, claim
 
 SRC = "convspec error model (shared/ERROR-MODEL.md; issue: soundness)"
 

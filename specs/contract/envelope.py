@@ -12,9 +12,9 @@ shrinks to the first problem past its seam.
 
 from __future__ import annotations
 
+from convspec.claims import HOLDS, claim
 from convspec.drawing import strategies as S
 from convspec.truth.oracle import check_conv, check_signal_modes
-from convspec.claims import HOLDS, claim
 
 SRC = "convspec envelope (issue: kernel seams); benchdnn-style boundary problems"
 

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from convspec.truth import reference as ref
-from convspec.drawing import strategies as S
-from convspec.truth.check import Mismatch, close, equal, holds
-from convspec.model.ops import RANKS, family_op
-from convspec.truth.oracle import check_conv, check_family, conv_of, family_expect_acc
 from convspec.claims import HOLDS, claim, ranked
+from convspec.drawing import strategies as S
+from convspec.model.ops import RANKS, family_op
+from convspec.truth import reference as ref
+from convspec.truth.check import Mismatch, close, equal, holds
+from convspec.truth.oracle import check_conv, check_family, conv_of, family_expect_acc
 
 CONTRACT_SRC = "contract (README); issue 10; torch.nn.functional.conv_transpose2d and torch.nn.grad docs"
 ARITH_SRC = "Dumoulin & Visin, A guide to convolution arithmetic (arXiv:1603.07285), sec. 4; issue 10"

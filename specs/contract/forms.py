@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from convspec.claims import HOLDS, claim
+from convspec.drawing.strategies import conv_problems, data_for, signal_cases
 from convspec.model.case import Case
 from convspec.model.forms import any_forms
 from convspec.truth.oracle import check_conv, check_signal, signal_call
-from convspec.drawing.strategies import conv_problems, data_for, signal_cases
-from convspec.claims import HOLDS, claim
 
 SOURCE = "convspec contract (README: argument forms and layouts); issue 9"
 

@@ -36,13 +36,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from convspec.model import layout
-from convspec.truth import reference as ref
-from convspec.drawing import strategies as S
-from convspec.truth.check import close, equal, holds
-from convspec.model.ops import RANKS
-from convspec.truth.oracle import check_conv, conv_expect, conv_is_exact
 from convspec.claims import HOLDS, claim, ranked
+from convspec.drawing import strategies as S
+from convspec.model import layout
+from convspec.model.ops import RANKS
+from convspec.truth import reference as ref
+from convspec.truth.check import close, equal, holds
+from convspec.truth.oracle import check_conv, conv_expect, conv_is_exact
 
 SRC = ("issue 10; tf.nn.conv2d data_format docs; PyTorch channels-last memory format tutorial "
        "(https://pytorch.org/tutorials/intermediate/memory_format_tutorial.html)")

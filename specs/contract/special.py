@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from convspec.claims import HOLDS, claim
+from convspec.drawing.special import check_special, special_cases
 from convspec.model.case import Case
 from convspec.model.problem import Problem
-from convspec.drawing.special import check_special, special_cases
-from convspec.claims import HOLDS, claim
 
 IEEE = "IEEE 754-2019 §7.2 (0·Inf, Inf−Inf and NaN operands are invalid: NaN); convspec contract (issue 9)"
 nan, inf = np.nan, np.inf

@@ -44,15 +44,15 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from convspec.model import machine as M
-from convspec.drawing import strategies as S
 from convspec.backends.base import declare_op
+from convspec.claims import CONDITIONAL, HOLDS, REFUTED, claim
+from convspec.drawing import strategies as S
+from convspec.model import machine as M
 from convspec.model.case import Case, round_significand
+from convspec.model.problem import Problem
 from convspec.truth.check import close, equal
 from convspec.truth.oracle import conv_allowed, conv_exact, conv_expect
-from convspec.model.problem import Problem
 from convspec.truth.tolerance import accumulation_for
-from convspec.claims import CONDITIONAL, HOLDS, REFUTED, claim
 
 declare_op("cudnn.version", "cuDNN's version (torch.backends.cudnn.version()): the backend is torch on CUDA "
                             "through cuDNN, which picks its algorithm by shape")

@@ -16,11 +16,11 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from convspec.truth import reference as ref
-from convspec.model.case import Case
-from convspec.truth.check import equal
-from convspec.model.problem import SignalProblem
 from convspec.claims import REFUTED, claim
+from convspec.model.case import Case
+from convspec.model.problem import SignalProblem
+from convspec.truth import reference as ref
+from convspec.truth.check import equal
 
 SWAP_SRC = ("found by convspec (scipy 1.17.1); closest upstream: scipy/scipy#12685, scipy/scipy#5954; repro: "
             "docs/repros/scipy_correlate2d_valid_swap_conj.py")

@@ -11,20 +11,20 @@ torch picks on this CPU, how scipy runs its FFT) carries the condition it was me
 from __future__ import annotations
 
 import numpy as np
+from convspec.specs.libraries.pitfalls import HALF_FP32_ACC
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import ndimage, signal
 
-from convspec.model import machine as M
-from convspec.truth import reference as ref
+from convspec.claims import CONDITIONAL, HOLDS, REFUTED, claim
 from convspec.drawing import strategies as S
+from convspec.model import machine as M
 from convspec.model.case import Case, cast
+from convspec.model.problem import Problem, SignalProblem
+from convspec.truth import reference as ref
 from convspec.truth.check import Mismatch, close, equal, holds
 from convspec.truth.oracle import conv_allowed, conv_expect, conv_of
-from convspec.model.problem import Problem, SignalProblem
 from convspec.truth.tolerance import ACCUMULATIONS, accumulation_for, direct_bound, exactness
-from convspec.claims import CONDITIONAL, HOLDS, REFUTED, claim
-from convspec.specs.libraries.pitfalls import HALF_FP32_ACC
 
 ints = st.integers(-4, 4).map(float)
 

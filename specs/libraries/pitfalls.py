@@ -22,12 +22,12 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import signal
 
-from convspec.model import machine as M
-from convspec.truth import reference as ref
-from convspec.model.case import Case, cast
-from convspec.truth.check import equal, holds
-from convspec.model.problem import Problem, SignalProblem, TransposeProblem, np_dtype
 from convspec.claims import CONDITIONAL, HOLDS, REFUTED, claim
+from convspec.model import machine as M
+from convspec.model.case import Case, cast
+from convspec.model.problem import Problem, SignalProblem, TransposeProblem, np_dtype
+from convspec.truth import reference as ref
+from convspec.truth.check import equal, holds
 
 
 def _t(a):

@@ -18,11 +18,11 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from convspec.truth import reference as ref
-from convspec.model.case import Case
-from convspec.truth.check import equal, holds
-from convspec.drawing.strategies import signal_cases
 from convspec.claims import HOLDS, claim
+from convspec.drawing.strategies import signal_cases
+from convspec.model.case import Case
+from convspec.truth import reference as ref
+from convspec.truth.check import equal, holds
 
 IEEE = "IEEE 754-2019 section 7.2 (invalid operation: NaN operands propagate, 0 x NaN is NaN)"
 

@@ -12,7 +12,6 @@ from hypothesis import settings
 
 from convspec.claims import all_claims, applicable
 from convspec.search.engine import run_claim
-
 from tests.conftest import gallery_names, gallery_path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -105,9 +105,9 @@ def test_two_machines_share_a_redis_database_and_the_gate_replays_first(redis_ur
                 for s in (11, 22)]
     outs = [m.communicate(timeout=90) for m in machines]
     assert [m.returncode for m in machines] == [1, 1], [o[1][-1500:] for o in outs]
-    from convspec.search import database
     from convspec.backends.base import load_impl
     from convspec.claims import REGISTRY, load_builtin
+    from convspec.search import database
     from convspec.search.engine import database_key
     load_builtin()
     key = database_key(REGISTRY[DEF], load_impl(BUG), "all")
@@ -135,9 +135,9 @@ def test_atheris_engine(tmp_path):
     assert r.returncode == 1, (r.stdout[-1500:], r.stderr[-1500:])
     assert f"test_claim[{DEF}-impl]: found refuted" in r.stdout
     assert "INFO: Instrumenting" in r.stderr and "Traceback" not in r.stderr.split("Uncaught Python exception")[0]
-    from convspec.search import database
     from convspec.backends.base import load_impl
     from convspec.claims import REGISTRY, load_builtin
+    from convspec.search import database
     from convspec.search.engine import database_key
     load_builtin()
     key = database_key(REGISTRY[DEF], load_impl(BUG), "all")

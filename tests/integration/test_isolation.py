@@ -20,17 +20,16 @@ import time
 import numpy as np
 import pytest
 
-from convspec.search import profiles
-from convspec.isolation import protocol
 from convspec.backends.base import ImplError, load_impl
-from convspec.model.case import Case
-from convspec.truth.check import ContractViolation, Mismatch
 from convspec.claims import REGISTRY, load_builtin
-from convspec.model.contract import Hang
-from convspec.search.engine import run_claim
+from convspec.isolation import protocol
 from convspec.isolation.supervisor import describe_status, load_isolated
+from convspec.model.case import Case
+from convspec.model.contract import Hang
 from convspec.model.problem import Problem
-
+from convspec.search import profiles
+from convspec.search.engine import run_claim
+from convspec.truth.check import ContractViolation, Mismatch
 from tests.conftest import gallery_path
 
 HERE = os.path.dirname(os.path.abspath(__file__))

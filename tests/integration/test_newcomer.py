@@ -95,7 +95,7 @@ def test_wheel_installs_and_gates_from_anywhere(tmp_path):
     requires = [line for line in zipfile.ZipFile(wheel).read(meta).decode().splitlines() if line.startswith("Requires-Dist")]
     core = [r for r in requires if "extra ==" not in r]
     assert sorted(r.split()[1].split(">")[0].split("<")[0].split("=")[0] for r in core) == [
-        "hypothesis", "ml_dtypes", "numpy", "pytest", "scipy"], core
+        "coverwise", "hypothesis", "ml_dtypes", "numpy", "pytest", "scipy"], core
     venv = _fresh_venv(tmp_path, wheel)
     py, script = os.path.join(venv, "bin", "python"), os.path.join(venv, "bin", "convspec")
     build_s = time.perf_counter() - t0

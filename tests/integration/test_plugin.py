@@ -56,9 +56,9 @@ def _import_first():
     import scipy.signal  # noqa: F401
 
     from convspec.backends import base as backends  # noqa: F401
+    from convspec.claims import load_builtin
     from convspec.search import engine  # noqa: F401
     from convspec.truth import oracle, reference  # noqa: F401
-    from convspec.claims import load_builtin
     load_builtin()
     backends.builtin_names()
 
@@ -213,8 +213,8 @@ def test_declarations_fail_loudly():
     from hypothesis import strategies as st
     from hypothesis.errors import InvalidArgument
 
-    from convspec.drawing import strategies
     from convspec.claims import HOLDS, REGISTRY, InvalidClaim, claim
+    from convspec.drawing import strategies
 
     def declare(**kw):
         base = dict(id="selftest-declaration", statement="s", source="selftest", needs={"conv2d"}, expected=HOLDS,

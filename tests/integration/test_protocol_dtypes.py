@@ -25,12 +25,12 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-from convspec.truth import check
-from convspec.isolation import protocol
 from convspec.backends.base import load_impl
-from convspec.truth.check import ContractViolation
+from convspec.isolation import protocol
 from convspec.isolation.supervisor import Declined, TransportError, load_isolated
 from convspec.model.problem import DTYPES
+from convspec.truth import check
+from convspec.truth.check import ContractViolation
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))

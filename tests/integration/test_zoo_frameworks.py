@@ -15,12 +15,12 @@ import pytest
 import torch
 import torch.nn.functional as TF
 
+from convspec.backends import _util
 from convspec.backends import base as backends
-from convspec.reporting import findings
 from convspec.backends.base import Backend
 from convspec.claims import REGISTRY, load_builtin
+from convspec.reporting import findings
 from convspec.search.engine import run_claim, run_once
-
 from tests.twins.twin_registry import register
 
 load_builtin()
@@ -42,7 +42,7 @@ def _dense_grouped(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
         dense[i * (o // g):(i + 1) * (o // g), i * cg:(i + 1) * cg] = w[i * (o // g):(i + 1) * (o // g)]
     r = np.ndim(x) - 2
     fn = {1: TF.conv1d, 2: TF.conv2d, 3: TF.conv3d}[r]
-    pads = backends._util.pad_pairs(padding, w.shape[2:], dilation) if not isinstance(padding, str) else None
+    pads = _util.pad_pairs(padding, w.shape[2:], dilation) if not isinstance(padding, str) else None
     xt = torch.from_numpy(np.ascontiguousarray(x))
     flat = [v for lo, hi in reversed(pads) for v in (lo, hi)]
     y = fn(TF.pad(xt, flat), torch.from_numpy(dense), None if b is None else torch.from_numpy(np.asarray(b)),

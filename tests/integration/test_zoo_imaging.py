@@ -14,7 +14,6 @@ from convspec.backends.base import Backend
 from convspec.backends.zoo import _imaging
 from convspec.claims import REGISTRY, load_builtin
 from convspec.search.engine import run_claim
-
 from tests.twins.twin_registry import register
 
 load_builtin()

@@ -18,26 +18,25 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
+from convspec.specs import seed as SD
+from convspec.specs.libraries import library as L
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import signal
 
 from convspec.backends import base as backends
-from convspec.drawing import strategies as S
 from convspec.backends.base import Backend, load_impl
-from convspec.model.case import Case
 from convspec.claims import REGISTRY, load_builtin
-from convspec.specs.libraries import library as L
-from convspec.specs import seed as SD
-from convspec.search.engine import run_claim, run_once
+from convspec.drawing import strategies as S
+from convspec.model.case import Case
 from convspec.model.problem import Problem
-
+from convspec.search.engine import run_claim, run_once
+from tests.conftest import gallery_path
 from tests.twins.claim_checks import misses as _misses
 from tests.twins.claim_checks import reaches as _reaches
 from tests.twins.claim_checks import stage as _stage
 from tests.twins.claim_checks import with_ops as _with
-from tests.conftest import gallery_path
 from tests.twins.twins_extra import FakeF
 
 load_builtin()

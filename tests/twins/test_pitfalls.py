@@ -14,18 +14,17 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
+from convspec.specs.libraries import pitfalls as PF
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import ndimage, signal
 
 from convspec.backends import base as backends
+from convspec.claims import CONDITIONAL, HOLDS, REFUTED, REGISTRY, load_builtin
 from convspec.model import machine
 from convspec.model.case import Case
-from convspec.claims import CONDITIONAL, HOLDS, REFUTED, REGISTRY, load_builtin
-from convspec.specs.libraries import pitfalls as PF
-from convspec.search.engine import run_claim, run_once
 from convspec.model.problem import Problem, SignalProblem, TransposeProblem
-
+from convspec.search.engine import run_claim, run_once
 from tests.twins.claim_checks import reaches as _reaches
 from tests.twins.claim_checks import stage as _stage
 from tests.twins.claim_checks import with_ops as _with

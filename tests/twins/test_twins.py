@@ -11,7 +11,6 @@ from hypothesis import Phase, settings
 from convspec.backends.base import Backend, Capabilities
 from convspec.claims import REGISTRY, load_builtin
 from convspec.search.engine import run_claim
-
 from tests.conftest import gallery_path
 
 load_builtin()
@@ -92,16 +91,10 @@ def register(extra: dict):
     TWINS.update(extra)
 
 
-import importlib  # noqa: E402
-import pkgutil  # noqa: E402
-
-from tests.twins import test_pitfalls, twins_extra, twins_findings, twins_ranks  # noqa: E402,F401  (each registers its twins)
-
-# the zoo's claims register their twins from their own test modules (tests/selftest/test_zoo_*.py)
-for _m in pkgutil.iter_modules(__path__ if "__path__" in dir() else [__import__("os").path.dirname(__file__)]):
-    if _m.name.startswith("test_zoo_"):
-        importlib.import_module(f"{__package__}.{_m.name}")
 from tests.twins.twin_registry import EXTRA  # noqa: E402
+
+from ..integration import test_zoo_frameworks, test_zoo_imaging  # noqa: E402,F401  (the zoo claims' twins)
+from . import test_pitfalls, twins_extra, twins_findings, twins_ranks  # noqa: E402,F401  (each registers its twins)
 
 TWINS.update(EXTRA)
 

@@ -10,7 +10,6 @@ from scipy import ndimage, signal
 
 from convspec.backends import base as backends
 from convspec.backends.base import Backend
-
 from tests.twins.twin_registry import register
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from scipy import signal
 
 from convspec.backends.base import Backend, Capabilities
-
 from tests.twins.twin_registry import register
 
 

@@ -14,16 +14,15 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from convspec.specs.libraries import cuda as C
 from hypothesis import settings
 
 from convspec.backends import base as backends
-from convspec.drawing import strategies as S
 from convspec.claims import REGISTRY, load_builtin
-from convspec.specs.libraries import cuda as C
-from convspec.search.engine import run_claim
+from convspec.drawing import strategies as S
 from convspec.model.problem import Problem
+from convspec.search.engine import run_claim
 from convspec.truth.tolerance import accumulation_for
-
 from tests.twins.twins_extra import cudnn_like, cudnn_model
 
 load_builtin()

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from convspec.model.case import Case
-from convspec.truth.check import ContractViolation
 from convspec.model.contract import Hang, guarded_call
 from convspec.model.problem import Problem
+from convspec.truth.check import ContractViolation
 
 P = Problem.parse("n1c1h4w4_o1k3x3_f32")
 CASE = Case.seeded(P, 0)
@@ -259,7 +259,8 @@ def test_docs_state_the_contract_word_for_word():
     assert caps in page, "docs/contract.md lacks the contract's capability block (convspec/model/contract.py docstring)"
     for op in CONTRACT:
         assert op in ops, op
-    names = {f.name for f in dataclasses.fields(Capabilities)} - {"kind_dtypes", "declared"}   # internal: dtypes per kind, keys given
+    # kind_dtypes, declared: internal (the dtypes per kind, the keys a module gave)
+    names = {f.name for f in dataclasses.fields(Capabilities)} - {"kind_dtypes", "declared"}
     alias = {"max_stride": "stride", "max_dilation": "dilation"}
     for n in names:
         assert alias.get(n, n) in caps, n

@@ -10,8 +10,9 @@ import sys
 
 import numpy as np
 import pytest
-from convspec.drawing import coverage
+
 from convspec.backends.base import Capabilities
+from convspec.drawing import coverage
 from convspec.model.forms import layout as form_layout
 
 WHOLE = Capabilities(dtypes=("f64", "f32", "f16", "bf16"), padding_strings=True, padding_pairs=True,
@@ -117,7 +118,7 @@ def test_whole_contract_reaches_full_3way_coverage(op):
 
 
 def test_same_rows_in_two_processes():
-    code = ("import json; from convspec import coverage; from convspec.backends.base import Capabilities; "
+    code = ("import json; from convspec.drawing import coverage; from convspec.backends.base import Capabilities; "
             "caps = Capabilities(dtypes=('f64','f32','f16'), padding_strings=True, padding_modes=('zeros','reflect')); "
             "print(json.dumps([coverage.level_rows(op, caps) for op in ('conv1d', 'convolve2d')]))")
     outs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from hypothesis import Phase, settings
 
-from convspec.truth import reference as ref
 from convspec.claims import REGISTRY, applicable, load_builtin
 from convspec.search.engine import run_claim
+from convspec.truth import reference as ref
 
 load_builtin()
 pytestmark = pytest.mark.cuda

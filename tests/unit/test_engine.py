@@ -12,9 +12,8 @@ from hypothesis.database import InMemoryExampleDatabase
 
 from convspec.claims import REGISTRY, load_builtin
 from convspec.model.contract import Nondeterministic
-from convspec.search.engine import build_test, database_key, run_claim, run_once
 from convspec.model.forms import CallForm
-
+from convspec.search.engine import build_test, database_key, run_claim, run_once
 from tests.conftest import gallery_path
 
 load_builtin()
@@ -40,7 +39,9 @@ def test_build_test_is_a_hypothesis_test_with_a_stable_key():
     assert a.convspec.count >= settings.default.max_examples
 
 
-def test_the_database_replays_a_failure_first():
+def test_the_database_replays_a_failure_first(monkeypatch):
+    from convspec.search import engine
+    monkeypatch.setattr(engine, "ROWS_ENABLED", False)    # a failure on a pinned row is never saved (explicit example)
     db = InMemoryExampleDatabase()
     be = _load("flipped_kernel")
     c = replace(REGISTRY[DEF], examples=())       # no pinned examples: the failure comes from the search
@@ -91,8 +92,8 @@ def test_declared_determinism_is_enforced_and_can_be_waived():
 
 def test_run_once_and_the_repro_command_carry_the_form():
     from convspec.model.case import Case
-    from convspec.search.engine import repro_command
     from convspec.model.problem import Problem
+    from convspec.search.engine import repro_command
     be = _load("reads_memory_order")
     case = Case.seeded(Problem.parse("n1c2h3w4_o1k1x1"), 0)
     assert run_once(REGISTRY[DEF], be, case)[0] == "holds"
@@ -132,9 +133,9 @@ def test_forms_are_drawn_for_every_example():
 def test_a_refutation_that_does_not_replay_is_named_nondeterministic():
     """Searches for expected counterexamples do not re-run failures; hypothesis's own replay notices a
     failure that does not repeat, and the engine names it instead of reporting an error."""
-    from convspec.truth.check import Mismatch
     from convspec.claims import REFUTED
     from convspec.search.engine import search
+    from convspec.truth.check import Mismatch
     calls = []
 
     def once(be, case):

@@ -8,10 +8,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis.errors import NoSuchExample
 
-from convspec.truth import reference as ref
 from convspec.backends.base import Capabilities
 from convspec.drawing.strategies import LARGE, SEAM_EXTENTS, conv_cases, seam_problems, signal_problems
-
+from convspec.truth import reference as ref
 from tests.conftest import gallery_path
 
 

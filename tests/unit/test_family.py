@@ -10,14 +10,14 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 
-from convspec.truth import reference as ref
 from convspec.backends.base import Backend, Capabilities, get
-from convspec.model.case import Case
-from convspec.truth.check import ContractViolation, Mismatch
-from convspec.model.contract import CONTRACT, FAMILY, op_kind, op_rank
-from convspec.truth.oracle import check_family, family_expect_acc
-from convspec.model.problem import DescriptorError, Problem, TransposeProblem, parse_any, transpose_out
 from convspec.drawing.strategies import transpose_cases, transpose_problems
+from convspec.model.case import Case
+from convspec.model.contract import CONTRACT, FAMILY, op_kind, op_rank
+from convspec.model.problem import DescriptorError, Problem, TransposeProblem, parse_any, transpose_out
+from convspec.truth import reference as ref
+from convspec.truth.check import ContractViolation, Mismatch
+from convspec.truth.oracle import check_family, family_expect_acc
 from convspec.truth.tolerance import ACCUMULATIONS
 
 CAPS = Capabilities(dtypes=("f64", "f32"))

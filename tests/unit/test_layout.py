@@ -11,17 +11,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from convspec.model import layout
-from convspec.truth import reference as ref
 from convspec.backends.base import Backend, Capabilities, ImplError, get, load_impl
-from convspec.model.case import Case
-from convspec.truth.check import ContractViolation
 from convspec.claims import REGISTRY, applicable, load_builtin, ranked
-from convspec.search.engine import run_claim
+from convspec.drawing.strategies import conv_cases, transpose_cases
+from convspec.model import layout
+from convspec.model.case import Case
 from convspec.model.ops import CONTRACT, LABELS, RANKS, op_kind, op_rank
 from convspec.model.problem import Problem
-from convspec.drawing.strategies import conv_cases, transpose_cases
-
+from convspec.search.engine import run_claim
+from convspec.truth import reference as ref
+from convspec.truth.check import ContractViolation
 from tests.conftest import gallery_path
 
 load_builtin()

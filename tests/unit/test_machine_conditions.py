@@ -18,14 +18,14 @@ import warnings
 
 import pytest
 import torch
-from hypothesis import settings
-
-from convspec.backends import base as backends
-from convspec.model import machine as M
-from convspec.claims import REGISTRY, applicable, load_builtin
 from convspec.specs.libraries import cuda as C
 from convspec.specs.libraries import library as L
 from convspec.specs.libraries import pitfalls as PF
+from hypothesis import settings
+
+from convspec.backends import base as backends
+from convspec.claims import REGISTRY, applicable, load_builtin
+from convspec.model import machine as M
 from convspec.search.engine import run_claim
 
 load_builtin()

@@ -7,10 +7,10 @@ import numpy as np
 from hypothesis import given, settings
 from scipy import signal
 
-from convspec.truth import reference as ref
 from convspec.backends.base import Capabilities
-from convspec.truth.oracle import signal_allowed
 from convspec.drawing.strategies import conv_cases, signal_cases
+from convspec.truth import reference as ref
+from convspec.truth.oracle import signal_allowed
 from convspec.truth.tolerance import ACCUMULATIONS, compare, fft_bound
 
 CAPS = Capabilities(dtypes=("f64",))

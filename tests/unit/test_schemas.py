@@ -18,7 +18,6 @@ from hypothesis import settings
 
 from convspec.reporting.paths import schema_path
 from convspec.reporting.results import AUDIT_SCHEMA, RESULTS_SCHEMA, array_json, number, outcome_dict, validate
-
 from tests.conftest import gallery_path
 
 NAMES = ("convspec-results", "convspec-audit", "convspec-vectors", "convspec-counterexample")

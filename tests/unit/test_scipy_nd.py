@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from convspec.truth import reference as ref
-from convspec.backends.base import get
 from convspec.backends import scipy_backend as sb
+from convspec.backends.base import get
+from convspec.truth import reference as ref
 
 NP_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 ENGINES = {"scipy": {1: sb.conv1d, 2: sb.conv2d, 3: sb.conv3d},

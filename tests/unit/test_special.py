@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import math
 
+import convspec.specs.contract.special  # noqa: F401  (registers the claim)
 import numpy as np
 import pytest
 from hypothesis import given, settings
 
-import convspec.specs.contract.special  # noqa: F401  (registers the claim)
 from convspec.backends.base import Backend, Capabilities, get
-from convspec.model.case import Case
 from convspec.claims import REGISTRY
-from convspec.search.engine import run_claim, run_once
-from convspec.model.problem import Problem
 from convspec.drawing.special import FINITE, NAN, NEG_INF, POS_INF, codes, expected_codes, special_cases
+from convspec.model.case import Case
+from convspec.model.problem import Problem
+from convspec.search.engine import run_claim, run_once
 
 CLAIM = "conv2d-propagates-special-values"
 nan, inf = math.nan, math.inf

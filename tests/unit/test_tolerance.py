@@ -7,16 +7,26 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
-from convspec.drawing import adversarial as adv
 from convspec.backends import base as backends
-from convspec.truth import reference as ref
 from convspec.backends.base import Backend, Capabilities
-from convspec.model.case import Case
 from convspec.claims import REGISTRY, load_builtin
-from convspec.search.engine import run_claim
-from convspec.truth.oracle import conv_allowed, conv_expect_acc, conv_is_exact
+from convspec.drawing import adversarial as adv
+from convspec.model.case import Case
 from convspec.model.problem import Problem
-from convspec.truth.tolerance import ACCUMULATIONS, BOUND_ENV, accumulation_for, c_k, compare, exactness, gamma, round_to, unit_roundoff
+from convspec.search.engine import run_claim
+from convspec.truth import reference as ref
+from convspec.truth.oracle import conv_allowed, conv_expect_acc, conv_is_exact
+from convspec.truth.tolerance import (
+    ACCUMULATIONS,
+    BOUND_ENV,
+    accumulation_for,
+    c_k,
+    compare,
+    exactness,
+    gamma,
+    round_to,
+    unit_roundoff,
+)
 
 load_builtin()
 

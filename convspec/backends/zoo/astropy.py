@@ -13,7 +13,6 @@ correlation: correlate2d is not offered.  (``convolve_fft`` is the FFT variant, 
 """
 
 import astropy
-import numpy as np
 from astropy.convolution import convolve
 
 from convspec.backends.zoo._imaging import check2d, crop, zero_pad

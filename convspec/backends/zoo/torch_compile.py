@@ -28,8 +28,8 @@ import torch
 import torch._dynamo
 import torch.nn.functional as F
 
-from convspec.model.problem import np_dtype
 from convspec.backends._util import ntuple, pad_pairs, torch_tensor, transpose_params
+from convspec.model.problem import np_dtype
 
 torch.set_num_threads(1)
 torch._dynamo.config.recompile_limit = 1 << 20

@@ -26,12 +26,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from convspec.model.case import Case
-from convspec.model.forms import CallForm
 from convspec.drawing.coverage import array as _array
 from convspec.drawing.coverage import features, realise
 from convspec.drawing.coverage.features import Factor, kind_of, model, restricted  # noqa: F401  (public)
 from convspec.drawing.coverage.limits import index_limit_cases
+from convspec.model.case import Case
+from convspec.model.forms import CallForm
 
 __all__ = ["Row", "rows", "figure", "index_limit_cases", "model", "restricted", "Factor", "kind_of", "constraints",
            "level_rows"]

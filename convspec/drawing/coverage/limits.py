@@ -8,8 +8,8 @@ small integers from a fixed seed (exact in every dtype), so a wrapped index show
 
 from __future__ import annotations
 
-from convspec.model.case import Case
 from convspec.drawing.coverage.features import kind_of
+from convspec.model.case import Case
 
 EXTENTS = (65535, 65536, 65537)
 
