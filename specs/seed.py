@@ -546,9 +546,13 @@ for _r in RANKS:
           budget=2.0 if _r == 2 else 1.0)(_matches_definition)
 
 
+#: complex 'valid' with the kernel the larger: where scipy 1.17's correlate2d conjugates (specs/libraries/findings_scipy.py)
+SWAPPED_COMPLEX = Case(SignalProblem(a=(1, 1), k=(1, 2), mode="valid", dtype="c128", regime="int"),
+                       {"a": np.array([[1 + 0j]]), "k": np.array([[1j, 0]])})
+
 for _op in ("convolve2d", "correlate2d"):
     claim(id=f"{_op}-matches-definition", group="seed", source="contract (README); scipy.signal semantics",
-          needs={_op}, expected=HOLDS,
+          needs={_op}, expected=HOLDS, examples=(SWAPPED_COMPLEX,),
           statement=f"{_op} follows scipy.signal's definition in every mode, including 'same' centring for even "
                     "kernels and 'valid' with the kernel the larger array",
           cases=S.signal())(lambda be, case, _op=_op: check_signal_modes(be, case, (_op,)))

@@ -265,7 +265,9 @@ def test_fault_on_a_pinned_example_is_reported(name, needle, memory, closing):
     assert not o.ok and o.found == "broken" and needle in o.message and o.case.problem.w > 3, o.message
 
 
-def test_hang_budget_stops_the_search_at_a_hanging_case(closing):
+def test_hang_budget_stops_the_search_at_a_hanging_case(closing, monkeypatch):
+    from convspec.search import engine
+    monkeypatch.setattr(engine, "ROWS_ENABLED", False)   # the budget of the random search (a row's hang is pinned)
     be = closing(load_isolated(isolated("hangs_native")))
     be.worker.hang_budget = 4 * be.caps.timeout
     o = run_claim(claim(pinned=False), be, profiles.get("ci"))
