@@ -138,7 +138,9 @@ def test_wheel_installs_and_gates_from_anywhere(tmp_path):
 
     # without an implementation the plugin is inert: a team's own tests run as before, nothing is imported
     (work / "test_team.py").write_text("import sys\n\ndef test_team():\n"
-                                       "    assert not any(m.startswith(('torch', 'convspec.backends.')) for m in sys.modules)\n")
+                                       "    assert not any(m.startswith(('torch', 'convspec.backends.zoo.'))\n"
+                                       "                   or m.endswith('_backend')\n"
+                                       "                   for m in sys.modules)\n")   # no adapter, no library
     own = _run([py, "-m", "pytest", "-p", "no:cacheprovider", "test_team.py"], cwd=str(work))
     assert own.returncode == 0 and "convspec versions" not in own.stdout, own.stdout[-3000:]
 

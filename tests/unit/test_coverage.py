@@ -121,9 +121,24 @@ def test_same_rows_in_two_processes():
     code = ("import json; from convspec.drawing import coverage; from convspec.backends.base import Capabilities; "
             "caps = Capabilities(dtypes=('f64','f32','f16'), padding_strings=True, padding_modes=('zeros','reflect')); "
             "print(json.dumps([coverage.level_rows(op, caps) for op in ('conv1d', 'convolve2d')]))")
+    import tempfile
     outs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                           env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"}).stdout for seed in ("1", "2")]
+                           env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin",
+                                "CONVSPEC_CACHE": tempfile.mkdtemp()}).stdout      # each process generates
+            for seed in ("1", "2")]
     assert outs[0] == outs[1] and json.loads(outs[0])[0]
+
+
+def test_the_disk_cache_gives_the_generated_rows(tmp_path, monkeypatch):
+    """A second process reads the rows and the figure from the cache: the same as generated."""
+    monkeypatch.setenv("CONVSPEC_CACHE", str(tmp_path))
+    code = ("import json; from convspec.drawing import coverage; from convspec.backends.base import Capabilities; "
+            "caps = Capabilities(dtypes=('f32',), padding_pairs=True); "
+            "print(json.dumps([coverage.level_rows('conv1d', caps), coverage.figure('conv1d', caps)]))")
+    env = {"PATH": "/usr/bin:/bin", "CONVSPEC_CACHE": str(tmp_path)}
+    first, second = (subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                                    env=env).stdout for _ in range(2))
+    assert list((tmp_path / "coverage").glob("*.json")) and first == second and json.loads(first)[1][0] > 0
 
 
 def test_rows_respect_the_capabilities():

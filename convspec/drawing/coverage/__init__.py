@@ -111,12 +111,64 @@ def _levels(kind, rank, caps) -> dict:
     return lv
 
 
+def _cache_file(op: str, caps) -> str | None:
+    """Where the array of (op, caps) is kept between processes: ``$CONVSPEC_CACHE`` or ~/.cache/convspec, keyed
+    by the op, the capabilities, the generator's seed and the source of this package (a changed model is a new
+    key); None when no cache directory can be made.  Generation takes seconds per (op, caps); every gate run
+    (and every xdist worker) would otherwise pay it again."""
+    import hashlib
+    import os
+    here = os.path.dirname(os.path.abspath(__file__))
+    h = hashlib.sha256(f"{op}|{caps!r}|{_array.SEED}|{_array.STRENGTH}".encode())
+    for name in sorted(os.listdir(here)):
+        if name.endswith(".py"):
+            with open(os.path.join(here, name), "rb") as f:
+                h.update(f.read())
+    root = os.environ.get("CONVSPEC_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "convspec")
+    folder = os.path.join(root, "coverage")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:
+        return None
+    return os.path.join(folder, h.hexdigest()[:40] + ".json")
+
+
+def _load(path):
+    import json
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _store(path, doc) -> None:
+    import json
+    import os
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(doc, f)
+        os.replace(tmp, path)                  # atomic: concurrent workers never read half a file
+    except OSError:
+        pass
+
+
 @lru_cache(maxsize=256)
 def _generate(op: str, caps):
+    """(kind, levels, constraints, level rows); levels and constraints are None when the rows came from the disk
+    cache (:func:`_cache_file`), together with the coverage figure."""
     kind, rank = kind_of(op)
+    path = _cache_file(op, caps)
+    doc = _load(path) if path else None
+    if doc and "rows" in doc and "figure" in doc:
+        return kind, None, tuple(doc["figure"]), [dict(r) for r in doc["rows"]]
     lv = _levels(kind, rank, caps)
     cons = constraints(kind, lv, caps)
-    return kind, lv, cons, _array.generate(lv, cons)
+    lrows = _array.generate(lv, cons)
+    if path:
+        _store(path, {"op": op, "rows": lrows, "figure": list(_array.figure(lv, cons, lrows))})
+    return kind, lv, cons, lrows
 
 
 def level_rows(op: str, caps) -> list[dict]:
@@ -151,4 +203,6 @@ def rows(op: str, caps) -> list[Row]:
 def figure(op: str, caps) -> tuple[int, int]:
     """(3-way combinations covered, 3-way combinations possible) for ``op`` within ``caps``."""
     _, lv, cons, lrows = _generate(op, caps)
+    if lv is None:              # from the disk cache: the figure was stored with the rows
+        return tuple(cons)
     return _array.figure(lv, cons, lrows)
