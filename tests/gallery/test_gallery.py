@@ -56,9 +56,10 @@ def _pytest(*args, timeout=600):
 
 
 def test_gate_cli_passes_correct_and_fails_wrong(tmp_path):
-    """From the checkout, with the two-word --impl; reports validate against their schema."""
+    """From the checkout, with the two-word --impl; reports validate against their schema.  (The conv2d
+    claims only: test_correct_implementation_passes gates correct_torch with every claim.)"""
     ok = _pytest("--impl", gallery_path("correct_torch"), "--convspec-json", str(tmp_path / "r.json"),
-                 "--junitxml", str(tmp_path / "j.xml"))
+                 "--junitxml", str(tmp_path / "j.xml"), "--claims", "conv2d-*")
     assert ok.returncode == 0, ok.stdout[-3000:]
     assert "convspec implementation:" in ok.stdout and "convspec capabilities:" in ok.stdout
     import json
@@ -69,7 +70,8 @@ def test_gate_cli_passes_correct_and_fails_wrong(tmp_path):
     assert doc["schema"] == "convspec-results/2" and any(r["found"] == "holds" for r in doc["results"])
     assert all(r["nodeid"].startswith("convspec::test_claim[") for r in doc["results"])
     assert "<testsuite" in (tmp_path / "j.xml").read_text()
-    bad = _pytest("--impl", gallery_path("flipped_kernel"), "--convspec-json", str(tmp_path / "b.json"))
+    bad = _pytest("--impl", gallery_path("flipped_kernel"), "--convspec-json", str(tmp_path / "b.json"),
+                  "--claims", "conv2d-*")
     assert bad.returncode == 1, bad.stdout[-3000:]
     assert "reproduce:" in bad.stdout and "-m convspec repro" in bad.stdout
     validate(json.loads((tmp_path / "b.json").read_text()))
