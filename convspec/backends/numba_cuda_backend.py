@@ -400,7 +400,7 @@ def caps(sim=SIM, kind="direct") -> Capabilities:
     size bounds and example counts (every thread is a Python thread; the tiled kernel's barriers make
     it about ten times slower there than the direct one)."""
     if sim:
-        return Capabilities(dtypes=("f32", "f64"), max_size=9 if kind == "direct" else 7, max_channels=3,
+        return Capabilities(dtypes=("f32", "f64"), max_size=9 if kind == "direct" else 5, max_channels=3,
                             max_batch=2, max_kernel=4, examples=0.3 if kind == "direct" else 0.12, timeout=120,
                             gpu=True)
     return Capabilities(dtypes=("f32", "f64"), gpu=True)
