@@ -313,7 +313,9 @@ class Gate:
         from convspec.model.ops import CONTRACT, op_kind
         caps, out = self.impl.caps, {}
         # the contract ops with a dtype of their kind's domain declared (no array for an op that runs nothing)
-        for op in sorted(op for op in self.impl.provides if op in CONTRACT and caps.dtypes_for(op_kind(op))):
+        ops = sorted(op for op in self.impl.provides if op in CONTRACT and caps.dtypes_for(op_kind(op)))
+        coverage.prepare(ops, caps)
+        for op in ops:
             covered, possible = coverage.figure(op, caps)
             out[op] = {"covered": covered, "possible": possible, "rows": len(coverage.level_rows(op, caps))}
         return out

@@ -156,24 +156,35 @@ def _store(path, doc) -> None:
 
 @lru_cache(maxsize=256)
 def _generate(op: str, caps):
-    """(kind, levels, constraints, level rows); levels and constraints are None when the rows came from the disk
-    cache (:func:`_cache_file`), together with the coverage figure."""
+    """(kind, coverage figure, level rows), from the disk cache (:func:`_cache_file`) when it holds them."""
     kind, rank = kind_of(op)
     path = _cache_file(op, caps)
     doc = _load(path) if path else None
     if doc and "rows" in doc and "figure" in doc:
-        return kind, None, tuple(doc["figure"]), [dict(r) for r in doc["rows"]]
+        return kind, tuple(doc["figure"]), [dict(r) for r in doc["rows"]]
     lv = _levels(kind, rank, caps)
     cons = constraints(kind, lv, caps)
     lrows = _array.generate(lv, cons)
+    fig = tuple(_array.figure(lv, cons, lrows))
     if path:
-        _store(path, {"op": op, "rows": lrows, "figure": list(_array.figure(lv, cons, lrows))})
-    return kind, lv, cons, lrows
+        _store(path, {"op": op, "rows": lrows, "figure": list(fig)})
+    return kind, fig, lrows
+
+
+def prepare(ops, caps, workers: int = 2) -> None:
+    """Generate the arrays of ``ops`` within ``caps`` ahead, ``workers`` at a time: the generator is a
+    subprocess (coverwise's binary), so one op's generation overlaps another's Python work.  The uncached
+    header of a whole-family gate: 22 s serially, measured in docs/measured.md."""
+    from concurrent.futures import ThreadPoolExecutor
+    todo = [op for op in ops if _cache_file(op, caps) is None or _load(_cache_file(op, caps)) is None]
+    if len(todo) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(lambda op: _generate(op, caps), todo))
 
 
 def level_rows(op: str, caps) -> list[dict]:
     """The covering array of ``op`` under ``caps`` as level dicts (before realisation)."""
-    return [dict(r) for r in _generate(op, caps)[3]]
+    return [dict(r) for r in _generate(op, caps)[2]]
 
 
 def _row(kind: str, levels: dict, caps) -> Row:
@@ -188,7 +199,7 @@ def _row(kind: str, levels: dict, caps) -> Row:
 
 @lru_cache(maxsize=256)
 def _rows(op: str, caps) -> tuple:
-    kind, _, _, lrows = _generate(op, caps)
+    kind, _, lrows = _generate(op, caps)
     return tuple(_row(kind, r, caps) for r in lrows)
 
 
@@ -202,7 +213,4 @@ def rows(op: str, caps) -> list[Row]:
 @lru_cache(maxsize=256)
 def figure(op: str, caps) -> tuple[int, int]:
     """(3-way combinations covered, 3-way combinations possible) for ``op`` within ``caps``."""
-    _, lv, cons, lrows = _generate(op, caps)
-    if lv is None:              # from the disk cache: the figure was stored with the rows
-        return tuple(cons)
-    return _array.figure(lv, cons, lrows)
+    return _generate(op, caps)[1]

@@ -22,6 +22,7 @@ capabilities are constants: they are set in every row and take no part in either
 from __future__ import annotations
 
 from itertools import combinations, product
+from operator import itemgetter
 
 import coverwise
 
@@ -42,6 +43,16 @@ class Constraint:
         return bool(self.pred(row))
 
 
+def _project(tuples, positions: tuple) -> set:
+    """The set of ``tuples`` projected onto ``positions`` (as tuples; itemgetter: C speed on 10^5 tuples)."""
+    if not positions:
+        return {()} if tuples else set()
+    get = itemgetter(*positions)
+    if len(positions) == 1:
+        return {(get(t),) for t in tuples}
+    return set(map(get, tuples))
+
+
 def forbidden(c: Constraint, levels: dict) -> list[dict]:
     """The minimal forbidden sub-combinations of constraint ``c`` over ``levels``: partial assignments none of
     whose completions (over ``c``'s factors) satisfies ``c``, each with no forbidden proper part."""
@@ -58,7 +69,7 @@ def forbidden(c: Constraint, levels: dict) -> list[dict]:
 
     def allowed(sub):                    # projections of the valid tuples onto the key positions ``sub``
         if sub not in cache:
-            cache[sub] = {tuple(t[i] for i in sub) for t in good}
+            cache[sub] = _project(good, sub)
         return cache[sub]
 
     out, emitted = [], {}
@@ -134,7 +145,7 @@ class Tables:
             keys, good, proj = self.cons[i]
             pos = tuple(j for j, k in enumerate(keys) if k in row)
             if pos not in proj:
-                proj[pos] = {tuple(t[j] for j in pos) for t in good}
+                proj[pos] = _project(good, pos)
             if tuple(row[keys[j]] for j in pos) not in proj[pos]:
                 return False
         return True
