@@ -233,9 +233,8 @@ def check(folder: str, be, verbose: bool = False):
         raise ValueError(f"{folder}/manifest.json: schema {manifest.get('schema')!r}, expected {SCHEMA!r} "
                          f"(or {SCHEMA_V1!r})")
     failed = skipped = 0
-    from convspec.model.contract import Hang
+    from convspec.errors import ContractViolation, Hang
     from convspec.model.problem import parse_any
-    from convspec.truth.check import ContractViolation
     for e in manifest["vectors"]:
         with np.load(os.path.join(folder, e["file"])) as z:
             data = {k: z[k] for k in z.files}

@@ -24,11 +24,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from convspec.errors import Abort, ContractViolation, Declined
 from convspec.model.case import Case, cast
-from convspec.model.contract import Abort
 from convspec.model.ops import CONV_OPS, FAMILY, KIND_DTYPES, SIGNAL_OPS, op_kind, op_rank
 from convspec.model.problem import Problem, SignalProblem, TransposeProblem
-from convspec.truth.check import ContractViolation, Declined
 
 #: the capability keys probing decides (the rest keep the contract's default reading)
 PROBED = ("dtypes", "groups", "max_stride", "max_dilation", "padding", "bias", "padding_pairs", "padding_strings",

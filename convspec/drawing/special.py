@@ -37,10 +37,11 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
+from convspec.errors import Mismatch
 from convspec.model.case import Case
 from convspec.model.problem import Problem
 from convspec.truth import reference as ref
-from convspec.truth.check import Mismatch, close
+from convspec.truth.check import close
 
 FINITE, POS_INF, NEG_INF, NAN = 0, 1, 2, 3
 CODE_NAMES = {FINITE: "finite", POS_INF: "+inf", NEG_INF: "-inf", NAN: "nan"}

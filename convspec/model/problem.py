@@ -31,6 +31,8 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
+from convspec.errors import DescriptorError
+
 try:                                     # bfloat16 as a numpy dtype (a core dependency; absent: no bf16 arrays)
     from ml_dtypes import bfloat16 as _bfloat16
 except ImportError:                      # pragma: no cover
@@ -40,10 +42,6 @@ DTYPES = {"f16": np.float16, "bf16": _bfloat16, "f32": np.float32, "f64": np.flo
           "i8": np.int8, "i16": np.int16, "i32": np.int32, "i64": np.int64, "c128": np.complex128}
 REGIMES = ("int", "dya", "flt")
 MODES = ("full", "same", "valid")
-
-
-class DescriptorError(ValueError):
-    """A descriptor string that does not parse, or describes an invalid problem."""
 
 
 def np_dtype(name: str):
@@ -570,8 +568,6 @@ class SignalProblem:
 
     def with_(self, **kw) -> "SignalProblem":
         return replace(self, **kw)
-
-
 
 
 # -- the transposed conv (and the backward pass of conv) ----------------------------------------------

@@ -22,9 +22,10 @@ import numpy as np
 
 from convspec.claims import HOLDS, claim, ranked
 from convspec.drawing import strategies as S
+from convspec.errors import Mismatch
 from convspec.model.ops import RANKS, family_op
 from convspec.truth import reference as ref
-from convspec.truth.check import Mismatch, close, equal, holds
+from convspec.truth.check import close, equal, holds
 from convspec.truth.oracle import check_conv, check_family, conv_of, family_expect_acc
 
 CONTRACT_SRC = "contract (README); issue 10; torch.nn.functional.conv_transpose2d and torch.nn.grad docs"

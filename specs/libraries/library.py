@@ -18,11 +18,12 @@ from scipy import ndimage, signal
 
 from convspec.claims import CONDITIONAL, HOLDS, REFUTED, claim
 from convspec.drawing import strategies as S
+from convspec.errors import Mismatch
 from convspec.model import machine as M
 from convspec.model.case import Case, cast
 from convspec.model.problem import Problem, SignalProblem
 from convspec.truth import reference as ref
-from convspec.truth.check import Mismatch, close, equal, holds
+from convspec.truth.check import close, equal, holds
 from convspec.truth.oracle import conv_allowed, conv_expect, conv_of
 from convspec.truth.tolerance import ACCUMULATIONS, accumulation_for, direct_bound, exactness
 

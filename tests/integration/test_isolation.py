@@ -20,16 +20,15 @@ import time
 import numpy as np
 import pytest
 
-from convspec.backends.base import ImplError, load_impl
+from convspec.backends.base import load_impl
 from convspec.claims import REGISTRY, load_builtin
+from convspec.errors import ContractViolation, Hang, ImplError, Mismatch, PeerClosed, ProtocolError
 from convspec.isolation import protocol
 from convspec.isolation.supervisor import describe_status, load_isolated
 from convspec.model.case import Case
-from convspec.model.contract import Hang
 from convspec.model.problem import Problem
 from convspec.search import profiles
 from convspec.search.engine import run_claim
-from convspec.truth.check import ContractViolation, Mismatch
 from tests.conftest import gallery_path
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -130,16 +129,16 @@ def test_protocol_arena_round_trip_and_rejections():
     header, out = _round_trip({"type": "result"}, [("big", big), ("small", small)], arena)
     assert np.array_equal(out[0][1], big) and np.array_equal(out[1][1], small)
     arena.close()
-    with pytest.raises(protocol.ProtocolError, match="expected a frame starting with"):
+    with pytest.raises(ProtocolError, match="expected a frame starting with"):
         protocol.decode_header(b"HELO\x00\x00\x00\x00")
-    with pytest.raises(protocol.ProtocolError, match="unknown dtype 'float128'"):
+    with pytest.raises(ProtocolError, match="unknown dtype 'float128'"):
         protocol.array_specs({"type": "x", "arrays": [{"dtype": "float128", "shape": [1]}]})
-    with pytest.raises(protocol.ProtocolError, match="bad shape"):
+    with pytest.raises(ProtocolError, match="bad shape"):
         protocol.array_specs({"type": "x", "arrays": [{"dtype": "float64", "shape": [-1]}]})
     r, w = os.pipe()
     os.write(w, protocol.encode({"type": "result"}, [("y", np.ones(4))])[0] + b"\x00" * 8)   # 8 of 32 bytes
     os.close(w)
-    with pytest.raises(protocol.PeerClosed):
+    with pytest.raises(PeerClosed):
         protocol.Reader(r).read_frame()
     os.close(r)
     assert protocol.encode_param((np.int64(2), 1)) == [2, 1] and protocol.decode_param([2, 1]) == (2, 1)
@@ -447,10 +446,10 @@ def test_c_server_declines_other_dtypes_and_reports_unknown_codes(c_servers, clo
     it does not know: the suite's TransportError, and the server is replaced."""
     import ml_dtypes
 
-    from convspec.isolation.supervisor import Declined, TransportError
+    from convspec.errors import RemoteDeclined, TransportError
     be = closing(load_isolated(cmd=c_servers["conv_server"]))
     x, w = np.ones((1, 1, 2, 2), np.int8), np.ones((1, 1, 1, 1), np.int8)
-    with pytest.raises(Declined, match=r"^c-direct.conv2d declined the call: NotImplementedError: conv_server computes "
+    with pytest.raises(RemoteDeclined, match=r"^c-direct.conv2d declined the call: NotImplementedError: conv_server computes "
                                        r".*not int8"):
         be.ops["conv2d"](x, w)
     with pytest.raises(ContractViolation, match=r"c-direct.conv2d raised ValueError: conv2d takes x \(N,C,H,W\)"):

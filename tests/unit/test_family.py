@@ -12,11 +12,11 @@ from hypothesis import given, settings
 
 from convspec.backends.base import Backend, Capabilities, get
 from convspec.drawing.strategies import transpose_cases, transpose_problems
+from convspec.errors import ContractViolation, DescriptorError, Mismatch
 from convspec.model.case import Case
 from convspec.model.contract import CONTRACT, FAMILY, op_kind, op_rank
-from convspec.model.problem import DescriptorError, Problem, TransposeProblem, parse_any, transpose_out
+from convspec.model.problem import Problem, TransposeProblem, parse_any, transpose_out
 from convspec.truth import reference as ref
-from convspec.truth.check import ContractViolation, Mismatch
 from convspec.truth.oracle import check_family, family_expect_acc
 from convspec.truth.tolerance import ACCUMULATIONS
 

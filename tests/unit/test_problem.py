@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from convspec.backends.base import Capabilities
 from convspec.drawing.strategies import conv_problems, signal_problems
-from convspec.model.problem import DescriptorError, Problem, SignalProblem, parse_any
+from convspec.errors import DescriptorError
+from convspec.model.problem import Problem, SignalProblem, parse_any
 
 
 @given(conv_problems(Capabilities(dtypes=("f64", "f32", "f16"))))
