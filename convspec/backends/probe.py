@@ -63,20 +63,6 @@ class Profile:
                 "probed": {k: _jsonable(v) for k, v in self.probed.items()},
                 "rejected": dict(self.rejected), "declined": dict(self.declined)}
 
-    def add_declined(self, op: str, case, message: str) -> None:
-        """Record a declined problem; per op, the smallest one (fewest elements, then the shortest
-        descriptor) is kept."""
-        key = (case.numel(), len(str(case.problem)), str(case.problem))
-        best = self._smallest.get(op)
-        if best is None or key < best[0]:
-            if best is not None:
-                self.declined.pop(best[1], None)
-            self._smallest[op] = (key, str(case.problem))
-            self.declined[str(case.problem)] = message
-
-    def __post_init__(self):
-        self._smallest = {}
-
 
 def _fmt(v) -> str:
     if isinstance(v, (tuple, list)):

@@ -239,7 +239,7 @@ def seam_yardstick():
     """How far hypothesis shrinks an ordinary wrong result past the seam, in process: the case every
     fault past the same seam must shrink to as well."""
     o = run_claim(claim(pinned=False), load_impl(isolated("wrong_past_seam")), profiles.get("ci"))
-    assert not o.ok and isinstance(o.failure, Mismatch) and o.case.problem.w > 3, o.message
+    assert not o.ok and isinstance(o.failure, Mismatch) and o.case.problem.spatial[-1] > 3, o.message
     return o.case.problem
 
 
@@ -253,7 +253,7 @@ def test_fault_is_a_failure_shrunk_to_the_seam(name, needle, memory, seconds, se
     assert needle in o.message, o.message
     assert o.case is not None and str(o.case.problem) in o.message
     assert o.case.problem == seam_yardstick, f"shrunk to {o.case.problem}; a wrong result shrinks to {seam_yardstick}"
-    assert o.case.problem.w > 3 and took < seconds, (o.case.problem, f"took {took:.0f}s")
+    assert o.case.problem.spatial[-1] > 3 and took < seconds, (o.case.problem, f"took {took:.0f}s")
     assert be.ops["conv2d"](np.ones((1, 1, 2, 3)), np.ones((1, 1, 1, 1))).shape == (1, 1, 2, 3)   # still serving
 
 
@@ -261,7 +261,7 @@ def test_fault_is_a_failure_shrunk_to_the_seam(name, needle, memory, seconds, se
 def test_fault_on_a_pinned_example_is_reported(name, needle, memory, closing):
     be = closing(load_isolated(isolated(name), memory_limit_mb=memory))
     o = run_claim(claim(), be, profiles.get("ci"))
-    assert not o.ok and o.found == "broken" and needle in o.message and o.case.problem.w > 3, o.message
+    assert not o.ok and o.found == "broken" and needle in o.message and o.case.problem.spatial[-1] > 3, o.message
 
 
 def test_hang_budget_stops_the_search_at_a_hanging_case(closing, monkeypatch):
@@ -271,7 +271,7 @@ def test_hang_budget_stops_the_search_at_a_hanging_case(closing, monkeypatch):
     be.worker.hang_budget = 4 * be.caps.timeout
     o = run_claim(claim(pinned=False), be, profiles.get("ci"))
     assert isinstance(o.failure, Hang) and "shrinking stopped here: 4 hangs" in o.message, o.message
-    assert o.found == "broken" and o.case.problem.w > 3
+    assert o.found == "broken" and o.case.problem.spatial[-1] > 3
 
 
 def test_hang_is_cut_in_native_code_and_not_rerun(closing):
@@ -479,7 +479,7 @@ def test_c_server_with_planted_bug_is_caught_and_shrunk(c_servers, closing):
     o = run_claim(claim(pinned=False), be, profiles.get("ci"))             # the search finds and shrinks it
     assert not o.ok and isinstance(o.failure, Mismatch), o.message
     p = o.case.problem
-    assert p.w > 3 and p.kw >= 1 and "c-direct-bug.conv2d vs the definition" in o.message
+    assert p.spatial[-1] > 3 and p.kernel[-1] >= 1 and "c-direct-bug.conv2d vs the definition" in o.message
     assert "repro" in o.repro and "--impl-cmd" in o.repro and c_servers["conv_server_bug"] in o.repro, o.repro
 
 
