@@ -37,7 +37,7 @@ NARROW = {"f64": (np.float32, "float32 acc"), "f16": (np.float16, "fp16 acc"), "
 
 
 def problem(c, k, bias, dtype):
-    return Problem(n=1, c=c, h=k + 3, w=k + 3, o=2, kh=k, kw=k, bias=bias, dtype=dtype, regime="dya")
+    return Problem(n=1, c=c, spatial=(k + 3, k + 3), o=2, kernel=(k, k), bias=bias, dtype=dtype, regime="dya")
 
 
 def caught(case, observed, acc):

@@ -13,7 +13,7 @@ Refutations are searched in the exact (small-integer) regime wherever the claim 
 counterexample is a bit-exact difference, never an artefact of rounding.
 
 A property is a plain function ``check(backend, case)`` that returns, or raises
-:class:`convspec.truth.check.Mismatch` with a precise message.  It knows nothing about pytest or reports.
+:class:`convspec.errors.Mismatch` with a precise message.  It knows nothing about pytest or reports.
 
 Declarations fail loudly: an unknown ``needs`` op (see :data:`convspec.backends.base.OPS`), an unknown
 ``requires`` word (:data:`REQUIRES`), a bad ``expected`` or a ``cases`` that is neither a strategy nor
@@ -45,10 +45,10 @@ import sys
 from dataclasses import dataclass
 from typing import Callable
 
-from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
 import convspec.specs
+from convspec.errors import InvalidClaim
 from convspec.model.machine import condition_holds
 
 HOLDS, REFUTED, CONDITIONAL = "holds", "refuted", "conditional"
@@ -68,10 +68,6 @@ REQUIRES = {
             "bypassing Backend.call and its layout maps, need it)",
     "nhwc": "channels-last activations (Capabilities.layout == 'NHWC')",
 }
-
-
-class InvalidClaim(InvalidArgument, ValueError):
-    """A claim declaration that cannot be right (an unknown word, a bad argument); names the argument."""
 
 
 def _check_requires(cid: str, requires) -> frozenset:

@@ -26,13 +26,13 @@ def _die(msg: str) -> int:
 
 def _impl(args):
     """The implementation under test from --impl/--impl-cmd (with its isolation settings), or None."""
-    from convspec.backends import base as backends
+    from convspec.errors import ImplError
     from convspec.isolation import loader
     target, cmd = getattr(args, "impl", None), getattr(args, "impl_cmd", None)
     if not target and not cmd:
         return None
     if target and cmd:
-        raise backends.ImplError("give --impl or --impl-cmd, not both")
+        raise ImplError("give --impl or --impl-cmd, not both")
     return loader.load(target or None, cmd=cmd or None, isolation=getattr(args, "isolation", "process"),
                        timeout=getattr(args, "call_timeout", None), memory_limit_mb=getattr(args, "memory_limit", None))
 
@@ -52,7 +52,7 @@ def _close(be):
 def cmd_audit(args) -> int:
     from convspec import audit
     from convspec.backends import base as backends
-    from convspec.claims import InvalidClaim
+    from convspec.errors import ImplError, InvalidClaim
     from convspec.reporting import paths
     from convspec.search import profiles
     paths.set_repro_dir(args.repro_dir)
@@ -60,7 +60,7 @@ def cmd_audit(args) -> int:
         _load_claim_modules(args)
         bes = backends.select(args.backends)
         impl = _impl(args)
-    except (backends.ImplError, ImportError, InvalidClaim) as e:
+    except (ImplError, ImportError, InvalidClaim) as e:
         return _die(str(e))
     if impl is not None:
         bes = bes + [impl]
@@ -109,8 +109,7 @@ def cmd_gate(args) -> int:
 
 def cmd_fuzz(args) -> int:
     from convspec import fuzz
-    from convspec.backends import base as backends
-    from convspec.claims import InvalidClaim
+    from convspec.errors import DatabaseError, ImplError, InvalidClaim
     from convspec.search import database
     if args.engine == "hypofuzz":
         print("convspec fuzz: HypoFuzz is not driven by convspec (its licence allows non-commercial use only); the "
@@ -135,7 +134,7 @@ def cmd_fuzz(args) -> int:
         database.open_database(db)
         _load_claim_modules(args)
         be = _impl(args)
-    except (backends.ImplError, ImportError, InvalidClaim, database.DatabaseError) as e:
+    except (ImplError, ImportError, InvalidClaim, DatabaseError) as e:
         return _die(str(e))
     try:
         n = len(fuzz.gate_claims(be, args.claims))
@@ -158,15 +157,15 @@ def cmd_fuzz(args) -> int:
 
 def cmd_repro(args) -> int:
     from convspec.backends import base as backends
-    from convspec.claims import REGISTRY, InvalidClaim, load_builtin
+    from convspec.claims import REGISTRY, load_builtin
+    from convspec.errors import DescriptorError, ImplError, InvalidClaim
     from convspec.model.case import case_from_cli
-    from convspec.model.problem import DescriptorError
     from convspec.search.engine import run_once
     load_builtin()
     try:
         _load_claim_modules(args)
         be = backends.get(args.backend) if args.backend else (_impl(args) or backends.get("numpy"))
-    except (backends.ImplError, ImportError, KeyError, InvalidClaim) as e:
+    except (ImplError, ImportError, KeyError, InvalidClaim) as e:
         return _die(str(e).strip("'\""))
     try:
         if args.claim not in REGISTRY:
@@ -195,7 +194,8 @@ def cmd_repro(args) -> int:
 
 
 def cmd_claims(args) -> int:
-    from convspec.claims import InvalidClaim, all_claims
+    from convspec.claims import all_claims
+    from convspec.errors import InvalidClaim
     try:
         _load_claim_modules(args)
     except (ImportError, InvalidClaim) as e:
@@ -217,9 +217,10 @@ def cmd_vectors(args) -> int:
 def cmd_check_vectors(args) -> int:
     from convspec import vectors
     from convspec.backends import base as backends
+    from convspec.errors import ImplError
     try:
         be = backends.get(args.backend) if args.backend else (_impl(args) or backends.get("torch"))
-    except (backends.ImplError, KeyError) as e:
+    except (ImplError, KeyError) as e:
         return _die(str(e).strip("'\""))
     try:
         failed, total, skipped = vectors.check(args.dir, be, verbose=args.verbose)

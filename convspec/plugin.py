@@ -167,17 +167,18 @@ class Gate:
         implementation under test and no ``--backends``, none: the gate judges the implementation alone."""
         if self._builtins is None:
             from convspec.backends import base as backends
+            from convspec.errors import ImplError
             spec = self.config.getoption("backends")
             if spec is None and self.impl is not None:
                 spec = "none"
             try:
                 self._builtins = backends.select(spec)
-            except backends.ImplError as e:
+            except ImplError as e:
                 raise pytest.UsageError(str(e)) from None
         return self._builtins
 
     def _load_impl(self):
-        from convspec.backends import base as backends
+        from convspec.errors import ImplError
         from convspec.isolation import loader
         c = self.config
         target, cmd = c.getoption("impl"), c.getoption("impl_cmd")
@@ -189,7 +190,7 @@ class Gate:
             return loader.load(target or None, cmd=cmd or None, isolation=c.getoption("isolation"),
                                timeout=c.getoption("call_timeout"), memory_limit_mb=c.getoption("memory_limit"),
                                warn=lambda m: sys.stderr.write(f"convspec: {m}\n"))
-        except backends.ImplError as e:
+        except ImplError as e:
             raise pytest.UsageError(str(e)) from None
 
     # settings of the gate's searches
@@ -216,6 +217,7 @@ class Gate:
         becomes the database of Hypothesis's current profile (HypoFuzz writes to that one only), and
         the tests use it (:meth:`settings`)."""
         if not hasattr(self, "_database"):
+            from convspec.errors import DatabaseError
             from convspec.search import database
             spec = self.config.getoption("convspec_database")
             try:
@@ -227,7 +229,7 @@ class Gate:
                     self._database = None
                 else:
                     self._database = database.gate_view(spec)
-            except database.DatabaseError as e:
+            except DatabaseError as e:
                 raise pytest.UsageError(str(e)) from None
         return self._database
 

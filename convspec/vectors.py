@@ -41,28 +41,29 @@ from convspec.reporting.results import VECTORS_SCHEMA_V1 as SCHEMA_V1
 from convspec.truth.oracle import conv_allowed, conv_exact, family_expect_acc, signal_allowed
 from convspec.truth.tolerance import accumulation_for, compare
 
-BASE = Problem(n=2, c=3, h=7, w=6, o=4, kh=3, kw=2)
+BASE = Problem(n=2, c=3, spatial=(7, 6), o=4, kernel=(3, 2))
 CONV_BOUNDARIES = {
     "base-non-square": {},
-    "single-pixel": dict(n=1, c=1, h=1, w=1, o=1, kh=1, kw=1),
-    "kernel-larger-than-input": dict(h=2, w=3, kh=4, kw=5, ph=2, pw=2),
-    "padding-equals-kernel": dict(ph=3, pw=2),
-    "padding-beyond-kernel": dict(ph=4, pw=3),
-    "stride-beyond-kernel": dict(kh=2, kw=1, sh=3, sw=4),
-    "stride-equals-input": dict(sh=7, sw=6),
-    "dilation": dict(dh=2, dw=3),
-    "dilated-kernel-fills-input": dict(dh=3, dw=5),
+    "single-pixel": dict(n=1, c=1, spatial=(1, 1), o=1, kernel=(1, 1)),
+    "kernel-larger-than-input": dict(spatial=(2, 3), kernel=(4, 5), pads=(2, 2)),
+    "padding-equals-kernel": dict(pads=(3, 2)),
+    "padding-beyond-kernel": dict(pads=(4, 3)),
+    "stride-beyond-kernel": dict(kernel=(2, 1), stride=(3, 4)),
+    "stride-equals-input": dict(stride=(7, 6)),
+    "dilation": dict(dilation=(2, 3)),
+    "dilated-kernel-fills-input": dict(dilation=(3, 5)),
     "depthwise": dict(c=4, g=4, o=8),
     "grouped": dict(c=6, g=3, o=3),
     "batch-1": dict(n=1),
     "batch-5": dict(n=5),
-    "1x1": dict(kh=1, kw=1),
-    "1x1-strided-padded": dict(kh=1, kw=1, sh=2, sw=3, ph=1, pw=0),
+    "1x1": dict(kernel=(1, 1)),
+    "1x1-strided-padded": dict(kernel=(1, 1), stride=(2, 3), pads=(1, 0)),
     "bias": dict(bias=True),
-    "whole-input-kernel": dict(kh=7, kw=6),
+    "whole-input-kernel": dict(kernel=(7, 6)),
     "many-channels": dict(c=16, o=5),
-    "everything": dict(n=3, c=6, h=11, w=9, o=4, kh=3, kw=2, sh=2, sw=1, ph=1, pw=2, dh=2, dw=1, g=2, bias=True),
-    "large": dict(n=1, c=16, h=40, w=33, o=8, kh=7, kw=5, ph=3, pw=2),
+    "everything": dict(n=3, c=6, spatial=(11, 9), o=4, kernel=(3, 2), stride=(2, 1), pads=(1, 2), dilation=(2, 1), g=2,
+                       bias=True),
+    "large": dict(n=1, c=16, spatial=(40, 33), o=8, kernel=(7, 5), pads=(3, 2)),
 }
 SIGNAL_SHAPES = {
     "odd-kernel": ((6, 7), (3, 3)),
@@ -233,9 +234,8 @@ def check(folder: str, be, verbose: bool = False):
         raise ValueError(f"{folder}/manifest.json: schema {manifest.get('schema')!r}, expected {SCHEMA!r} "
                          f"(or {SCHEMA_V1!r})")
     failed = skipped = 0
-    from convspec.model.contract import Hang
+    from convspec.errors import ContractViolation, Hang
     from convspec.model.problem import parse_any
-    from convspec.truth.check import ContractViolation
     for e in manifest["vectors"]:
         with np.load(os.path.join(folder, e["file"])) as z:
             data = {k: z[k] for k in z.files}

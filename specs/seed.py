@@ -3,6 +3,8 @@ and its two answers (post 335327, file 000; post 485178, file 002).  Paraphrased
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -31,7 +33,7 @@ def _sig(a, k, mode="valid"):
 
 
 def _conv1(a, k):
-    p = Problem(h=a.shape[0], w=a.shape[1], kh=k.shape[0], kw=k.shape[1])
+    p = Problem(spatial=a.shape, kernel=k.shape)
     return Case(p, {"x": a[None, None].copy(), "w": k[None, None].copy()})
 
 
@@ -274,7 +276,8 @@ def _(be, case):
     p = case.problem
     y = be.call("conv2d", case).astype(np.float64)
     _, allowed = conv_expect(be, case)
-    xp = np.pad(case.x.astype(np.float64), ((0, 0), (0, 0), (p.ph, p.ph), (p.pw, p.pw)))
+    xp = np.pad(case.x.astype(np.float64), ((0, 0), (0, 0), *p.pads))
+    (sh, sw), (dh, dw), (ekh, ekw) = p.stride, p.dilation, p.extent
     rng = np.random.default_rng(0)
     idx = list(np.ndindex(*y.shape))
     if len(idx) > 64:
@@ -282,7 +285,7 @@ def _(be, case):
     cg, og = p.c // p.g, p.o // p.g
     for n, o, i, j in idx:
         g = o // og
-        field = xp[n, g * cg:(g + 1) * cg, i * p.sh:i * p.sh + p.ekh:p.dh, j * p.sw:j * p.sw + p.ekw:p.dw]
+        field = xp[n, g * cg:(g + 1) * cg, i * sh:i * sh + ekh:dh, j * sw:j * sw + ekw:dw]
         dot = float(np.dot(case.w[o].astype(np.float64).ravel(), field.ravel()))
         dot += float(case.b[o]) if case.b is not None else 0.0
         close(y[n, o, i, j], dot, allowed[n, o, i, j], f"{be.name}.conv2d{[n, o, i, j]} vs filter . field + bias",
@@ -330,9 +333,6 @@ for _r in RANKS:
 
 
 # 10/11 ---------------------------------------------------------------------------------------------
-ONE_BY_ONE = dict(kh=1, kw=1, sh=1, sw=1, ph=0, pw=0, dh=1, dw=1, g=1)
-
-
 def _one_by_one(rank):
     """Pins of a 1x1 (1, 1x1x1) conv with stride 1, no padding, no dilation, one group, in ``rank`` dims."""
     from convspec.model.problem import AXES
@@ -425,15 +425,15 @@ def tap_keys(p: Problem, cols):
     """For output rows (o, i, j) and probed input columns (c, r, q): the index of the weight
     w[o, c mod C/G, u, v] that links them (r = i sH + u dH - pH, q = j sW + v dW - pW, c in o's group), or
     -1 where the input lies outside the output's receptive field.  Geometry only, never the weights."""
-    ho, wo = p.out_hw()
+    (ho, wo), (kh, kw), (sh, sw), (dh, dw), ((ph, _), (pw, _)) = p.out_spatial(), p.kernel, p.stride, p.dilation, p.pads
     cg, og = p.c // p.g, p.o // p.g
-    c, r, q = (a[None, :] for a in np.unravel_index(np.asarray(cols), (p.c, p.h, p.w)))
+    c, r, q = (a[None, :] for a in np.unravel_index(np.asarray(cols), (p.c, *p.spatial)))
     o, i, j = (a[:, None] for a in np.unravel_index(np.arange(p.o * ho * wo), (p.o, ho, wo)))
-    du, dv = r + p.ph - i * p.sh, q + p.pw - j * p.sw
-    u, v = du // p.dh, dv // p.dw
-    ok = ((du % p.dh == 0) & (dv % p.dw == 0) & (u >= 0) & (u < p.kh) & (v >= 0) & (v < p.kw)
+    du, dv = r + ph - i * sh, q + pw - j * sw
+    u, v = du // dh, dv // dw
+    ok = ((du % dh == 0) & (dv % dw == 0) & (u >= 0) & (u < kh) & (v >= 0) & (v < kw)
           & (c // cg == o // og))
-    return np.where(ok, ((o * cg + c % cg) * p.kh + u) * p.kw + v, -1)
+    return np.where(ok, ((o * cg + c % cg) * kh + u) * kw + v, -1)
 
 
 @claim(id="conv-matrix-is-block-toeplitz", group="seed", source=f"{A2} (last note)", needs={"conv2d"},
@@ -447,9 +447,9 @@ def _(be, case):
     than C_out/G*kH*kW outputs; (2) locality: M is 0 outside the receptive fields; (3) weight sharing:
     entries that the geometry assigns to the same weight are equal; (4) those entries are the weights."""
     p = case.problem
-    nin = p.c * p.h * p.w
+    nin = p.c * math.prod(p.spatial)
     probe_cols = np.unique(np.linspace(0, nin - 1, min(nin, 32)).round().astype(int))   # <= 32 input positions
-    basis = np.eye(nin, dtype=case.x.dtype)[probe_cols].reshape(len(probe_cols), p.c, p.h, p.w)
+    basis = np.eye(nin, dtype=case.x.dtype)[probe_cols].reshape(len(probe_cols), p.c, *p.spatial)
     outs = []
     step = be.caps.max_batch or 8
     for s in range(0, len(basis), step):      # probe the linear map with unit impulses, max_batch at a time
@@ -461,7 +461,7 @@ def _(be, case):
     T = exp.reshape(len(basis), -1).T
     A = np.asarray(allowed, dtype=np.float64).reshape(len(basis), -1).T
     sides = {"w": case.w, "observed columns": M}
-    reach = p.o // p.g * p.kh * p.kw
+    reach = p.o // p.g * math.prod(p.kernel)
     nnz = np.count_nonzero(np.abs(M) > A, axis=0)                  # per probed input: outputs it reaches
     holds(int(nnz.max(initial=0)) <= reach, f"an input of {be.name}.conv2d reaches {int(nnz.max(initial=0))} outputs, "
           f"more than C_out/G*kH*kW = {reach} (no locality)", sides=sides)

@@ -29,6 +29,7 @@ import os
 import sys
 from dataclasses import dataclass, field, fields
 
+from convspec.errors import ImplError
 from convspec.model.contract import CONTRACT, DEFAULT_TIMEOUT, guarded_call
 
 #: every op name a backend may provide and a claim may need, with what it is
@@ -262,10 +263,6 @@ def _accumulate_items(value) -> tuple:
             raise ValueError(f"accumulate[{key!r}] = {fmt!r}: expected one of {', '.join(HALF_ACCUMULATORS[dt])}")
         out.append((key, fmt))
     return tuple(sorted(out))
-
-
-class ImplError(Exception):
-    """An --impl target that cannot be loaded or defines none of the contract."""
 
 
 @dataclass

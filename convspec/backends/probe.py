@@ -24,11 +24,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from convspec.errors import Abort, ContractViolation, Declined
 from convspec.model.case import Case, cast
-from convspec.model.contract import Abort
 from convspec.model.ops import CONV_OPS, FAMILY, KIND_DTYPES, SIGNAL_OPS, op_kind, op_rank
 from convspec.model.problem import Problem, SignalProblem, TransposeProblem
-from convspec.truth.check import ContractViolation, Declined
 
 #: the capability keys probing decides (the rest keep the contract's default reading)
 PROBED = ("dtypes", "groups", "max_stride", "max_dilation", "padding", "bias", "padding_pairs", "padding_strings",
@@ -63,20 +62,6 @@ class Profile:
         return {"declared": {k: _jsonable(v) for k, v in self.declared.items()},
                 "probed": {k: _jsonable(v) for k, v in self.probed.items()},
                 "rejected": dict(self.rejected), "declined": dict(self.declined)}
-
-    def add_declined(self, op: str, case, message: str) -> None:
-        """Record a declined problem; per op, the smallest one (fewest elements, then the shortest
-        descriptor) is kept."""
-        key = (case.numel(), len(str(case.problem)), str(case.problem))
-        best = self._smallest.get(op)
-        if best is None or key < best[0]:
-            if best is not None:
-                self.declined.pop(best[1], None)
-            self._smallest[op] = (key, str(case.problem))
-            self.declined[str(case.problem)] = message
-
-    def __post_init__(self):
-        self._smallest = {}
 
 
 def _fmt(v) -> str:

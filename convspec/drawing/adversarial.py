@@ -22,6 +22,8 @@ exactly in float64 with round-to-odd, so there is no double rounding).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from convspec.backends.base import Backend, Capabilities
@@ -113,8 +115,8 @@ def _terms(x, w, b, stride, padding, dilation, groups):
     factors (for FMA), grouped: K = C/G*kH*kW terms per output, plus the bias as a last term."""
     p = ref.problem_of(x, w, b, stride, padding, dilation, groups)
     cols = ref.im2col_columns(x.astype(np.float64), p)          # (N, C*kH*kW, P)
-    ho, wo = p.out_hw()
-    cg, og, k = p.c // p.g, p.o // p.g, p.kh * p.kw
+    ho, wo = p.out_spatial()
+    cg, og, k = p.c // p.g, p.o // p.g, math.prod(p.kernel)
     xs = np.empty((p.n, p.o, ho * wo, cg * k))
     ws = np.empty((p.o, cg * k))
     for g in range(p.g):
@@ -125,8 +127,7 @@ def _terms(x, w, b, stride, padding, dilation, groups):
 
 
 def _finish(p, acc, b):
-    ho, wo = p.out_hw()
-    return acc.reshape(p.n, p.o, ho, wo)
+    return acc.reshape(p.n, p.o, *p.out_spatial())
 
 
 def _sequential(t, axis_order=None):
@@ -221,13 +222,13 @@ def winograd_conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     correlation of CNN layers: Y = A^T [sum_c (G g_c G^T) . (B^T d_c B)] A per 2x2 output tile);
     every other shape falls back to a float32 im2col product."""
     p = ref.problem_of(x, w, b, stride, padding, dilation, groups)
-    if (p.kh, p.kw, p.sh, p.sw, p.dh, p.dw) != (3, 3, 1, 1, 1, 1):
+    if (p.kernel, p.stride, p.dilation) != ((3, 3), (1, 1), (1, 1)):
         return make_order_conv2d(_pairwise)(x, w, b, stride=stride, padding=padding, dilation=dilation,
                                             groups=groups)
-    ho, wo = p.out_hw()
+    (ho, wo), (h, w), ((ph, _), (pw, _)) = p.out_spatial(), p.spatial, p.pads
     th, tw = (ho + 1) // 2, (wo + 1) // 2
     xp = np.zeros((p.n, p.c, 2 * th + 2, 2 * tw + 2), dtype=np.float32)
-    xp[:, :, p.ph:p.ph + p.h, p.pw:p.pw + p.w] = x
+    xp[:, :, ph:ph + h, pw:pw + w] = x
     cg, og = p.c // p.g, p.o // p.g
     y = np.zeros((p.n, p.o, 2 * th, 2 * tw), dtype=np.float32)
     u = np.einsum("ij,ocjk,lk->ocil", _G, w.astype(np.float32), _G).astype(np.float32)   # (O, C/G, 4, 4)

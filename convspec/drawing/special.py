@@ -37,10 +37,11 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
+from convspec.errors import Mismatch
 from convspec.model.case import Case
 from convspec.model.problem import Problem
 from convspec.truth import reference as ref
-from convspec.truth.check import Mismatch, close
+from convspec.truth.check import close
 
 FINITE, POS_INF, NEG_INF, NAN = 0, 1, 2, 3
 CODE_NAMES = {FINITE: "finite", POS_INF: "+inf", NEG_INF: "-inf", NAN: "nan"}
@@ -138,11 +139,12 @@ def explain(case, idx) -> str:
     if case.b is not None and not np.isfinite(case.b[o]):
         return f"b[{o}] = {case.b[o]}"
     found = []
+    (h, w), (kh, kw), (sh, sw), (dh, dw), ((ph, _), (pw, _)) = p.spatial, p.kernel, p.stride, p.dilation, p.pads
     for c in range(cg):
-        for u in range(p.kh):
-            for v in range(p.kw):
-                r, s = i * p.sh + u * p.dh - p.ph, j * p.sw + v * p.dw - p.pw
-                inside = 0 <= r < p.h and 0 <= s < p.w
+        for u in range(kh):
+            for v in range(kw):
+                r, s = i * sh + u * dh - ph, j * sw + v * dw - pw
+                inside = 0 <= r < h and 0 <= s < w
                 xv = float(case.x[n, g * cg + c, r, s]) if inside else 0.0
                 wv = float(case.w[o, c, u, v])
                 if np.isfinite(xv) and np.isfinite(wv):

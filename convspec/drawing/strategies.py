@@ -145,7 +145,9 @@ def _extent(lo: int, hi: int, large: bool):
     return st.booleans().flatmap(lambda far: st.integers(max(lo, hi * 3 // 4) if far else lo, max(lo, hi)))
 
 
-#: Problem fields a claim may pin (conv_problems(**fixed))
+#: what a claim may pin (conv_problems(**fixed)): n, c, o, g, dtype, regime, and one axis of a tuple field by
+#: the field's letter and the axis' (d, h or w): ``kh`` is kernel[H], ``sw`` stride[W], ``p`` the padding on both
+#: sides, ``d`` dilation, and the bare letter the spatial size (``h`` is spatial[H])
 PINNABLE = ("n", "c", "d", "h", "w", "o", "kd", "kh", "kw", "sd", "sh", "sw", "pd", "ph", "pw", "dd", "dh", "dw", "g",
             "dtype", "regime")
 
@@ -160,7 +162,7 @@ def conv_problems(draw, caps, *, dtypes=None, regimes=("int", "dya", "flt"), ker
     :data:`LARGE`, strides up to past the kernel).  Every extent is drawn from 1 (or its validity
     minimum) upward, so a failure past a seam shrinks to the first problem past it.
 
-    ``fixed`` pins any Problem field of :data:`PINNABLE` (e.g. ``kh=1, sh=1``, ``g=1``, ``c=3``); a
+    ``fixed`` pins what :data:`PINNABLE` names (e.g. ``kh=1, sh=1`` for a kernel height and stride of 1, ``g=1``); a
     ``kernel`` callable maps the drawn (h, w) to a pinned kernel size (whole-input kernels);
     ``depthwise=True`` forces groups == channels; ``large_only=True`` always draws the large tier.
     Parameters are drawn kernel -> dilation -> stride
@@ -170,7 +172,7 @@ def conv_problems(draw, caps, *, dtypes=None, regimes=("int", "dya", "flt"), ker
     axis of a 1-D problem, and a 3-D problem keeps every extent within the small classes (its cost is
     the product of three).  ``asymmetric=None`` draws (before, after) padding pairs in half the draws when
     ``caps.padding_pairs`` is declared; False (the default, for claims that read one padding per axis)
-    never.  Pins use the scalar names (``kh``, ``sd``, ...).
+    never.  A pin names one axis (``kh``, ``sd``, ...: see :data:`PINNABLE`).
     """
     from hypothesis.errors import InvalidArgument
     unknown = sorted(set(fixed) - set(PINNABLE))
@@ -265,19 +267,19 @@ def seam_problems(dtype: str = "f32") -> list[Problem]:
         reg = ("int", "dya")[len(out) % 2]
         out.append(Problem(**{"dtype": dtype, "regime": reg, **kw}))
     for v in SEAM_EXTENTS:
-        add(w=v + 2, kh=3, kw=3, ph=0, pw=0, h=3)                    # W_out = v
-        add(h=v + 2, kh=3, kw=3, w=4)                                # H_out = v
+        add(spatial=(3, v + 2), kernel=(3, 3), pads=(0, 0))          # W_out = v
+        add(spatial=(v + 2, 4), kernel=(3, 3))                       # H_out = v
     for v in SEAM_CHANNELS:
-        add(c=v, h=4, w=4, kh=3, kw=3, o=2, ph=1, pw=1)
-        add(o=v, h=4, w=4, kh=3, kw=3, c=2, bias=True)
-        add(c=2 * v, o=4, g=2, h=3, w=3, kh=1, kw=1)                 # grouped: C/G = v
+        add(c=v, spatial=(4, 4), kernel=(3, 3), o=2, pads=(1, 1))
+        add(o=v, spatial=(4, 4), kernel=(3, 3), c=2, bias=True)
+        add(c=2 * v, o=4, g=2, spatial=(3, 3), kernel=(1, 1))         # grouped: C/G = v
     for v in SEAM_BATCH:
-        add(n=v, c=2, o=2, h=5, w=5, kh=3, kw=3)
+        add(n=v, c=2, o=2, spatial=(5, 5), kernel=(3, 3))
     for k in SEAM_KERNELS:
-        add(h=k + 3, w=k + 2, kh=k, kw=k, c=2, o=2)
-    add(h=42, w=43, kh=4, kw=3, dh=13, dw=20, c=1, o=1)     # dilated extents 40 x 41
-    add(h=43, w=42, kh=5, kw=2, dh=10, dw=39, c=1, o=1)     # dilated extents 41 x 40
-    add(h=20, w=23, kh=3, kw=3, sh=5, sw=7, c=2, o=2)                   # stride beyond the kernel
+        add(spatial=(k + 3, k + 2), kernel=(k, k), c=2, o=2)
+    add(spatial=(42, 43), kernel=(4, 3), dilation=(13, 20), c=1, o=1)     # dilated extents 40 x 41
+    add(spatial=(43, 42), kernel=(5, 2), dilation=(10, 39), c=1, o=1)     # dilated extents 41 x 40
+    add(spatial=(20, 23), kernel=(3, 3), stride=(5, 7), c=2, o=2)         # stride beyond the kernel
     return out
 
 
@@ -409,8 +411,9 @@ def transpose_problems(draw, caps, *, dtypes=None, regimes=("int", "dya", "flt")
     """A valid :class:`convspec.model.problem.TransposeProblem` in ``rank`` spatial dims within ``caps``: per axis
     kernel -> dilation -> stride -> output_padding (below max(stride, dilation); below the stride when
     ``gradient``, so that the problem is the input gradient of a conv) -> input size -> padding (at most
-    what leaves a non-empty output).  ``fixed`` pins any field by its scalar name (e.g. ``sh=3``,
-    ``oph=2``).  A 3-D problem keeps its extents small (at most 4, kernel 2, stride and dilation 2)."""
+    what leaves a non-empty output).  ``fixed`` pins one axis as :data:`PINNABLE` does, ``op`` the
+    output_padding (e.g. ``sh=3``, ``oph=2``).  A 3-D problem keeps its extents small (at most 4, kernel 2,
+    stride and dilation 2)."""
     from convspec.model.problem import TransposeProblem
 
     def pick(name, strategy):

@@ -11,8 +11,9 @@ import os
 import sys
 from dataclasses import replace
 
-from convspec.backends.base import Backend, ImplError, _is_path, load_impl
+from convspec.backends.base import Backend, _is_path, load_impl
 from convspec.backends.probe import probe
+from convspec.errors import ImplError
 from convspec.isolation.supervisor import load_isolated
 
 

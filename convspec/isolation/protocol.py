@@ -26,6 +26,8 @@ import time
 
 import numpy as np
 
+from convspec.errors import PeerClosed, ProtocolError, Timeout
+
 MAGIC = b"CVSP"
 PROTOCOL = "convspec-worker/1"
 MAX_HEADER = 1 << 20
@@ -39,18 +41,6 @@ _NUMPY = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32"
 DTYPES = _NUMPY[:9] + (("bfloat16",) if _bfloat16 is not None else ()) + _NUMPY[9:]
 _LE = {name: np.dtype(_bfloat16 if name == "bfloat16" else name).newbyteorder("<") for name in DTYPES}
 _NAME = {dt: name for name, dt in _LE.items()}
-
-
-class ProtocolError(Exception):
-    """The peer sent bytes that are not a well-formed frame."""
-
-
-class PeerClosed(Exception):
-    """The peer closed its end (end of file) before a whole frame arrived."""
-
-
-class Timeout(Exception):
-    """No whole frame arrived before the deadline."""
 
 
 def dtype_name(dt) -> str:

@@ -8,7 +8,7 @@ and returns it as a numpy array of the dtype and shape the worker sent.  The sui
 strategies and comparisons stay in this (the parent) process.
 
 What a native implementation does instead of raising becomes an ordinary, shrinkable failure, a
-:class:`~convspec.truth.check.ContractViolation` naming what happened:
+:class:`~convspec.errors.ContractViolation` naming what happened:
 
 * the worker dies by a signal or an exit: ``"worker killed by SIGSEGV"``, ``"worker exited with
   status 3"``;
@@ -18,16 +18,16 @@ What a native implementation does instead of raising becomes an ordinary, shrink
   included: ``"no result after 2s: worker killed (hang)"``.
 
 Two outcomes are not failures of the implementation.  ``NotImplementedError`` raised in the worker
-(or a server's ``error`` reply naming it) is :class:`Declined`: the implementation declines that
-problem.  A call convspec cannot carry -- an array or parameter the protocol cannot encode in this
-process, or a frame the worker cannot decode -- is :class:`TransportError`, the suite's own error:
-the implementation was never called.  Every other exception stays a ContractViolation.
+(or a server's ``error`` reply naming it) is :class:`~convspec.errors.RemoteDeclined`: the implementation
+declines that problem.  A call convspec cannot carry -- an array or parameter the protocol cannot encode
+in this process, or a frame the worker cannot decode -- is :class:`~convspec.errors.TransportError`, the
+suite's own error: the implementation was never called.  Every other exception stays a ContractViolation.
 
 The next call goes to a fresh server, started at once.  For Python targets a *fork server* loads the
 target once and forks each server from it, so a restart costs milliseconds, not an interpreter
 start-up: shrinking a crash makes a hundred of them.  Shrinking a hang costs the time limit per step,
 so an input that hung is not re-run (the second call fails at once, saying so), and once the hangs of
-one episode have spent :data:`HANG_BUDGET` seconds the failure becomes :class:`~convspec.model.contract.Hang`,
+one episode have spent :data:`HANG_BUDGET` seconds the failure becomes :class:`~convspec.errors.Hang`,
 which stops the search at the (partly shrunk) hanging input.
 
 Workers belong to the process that started them: under ``pytest -n auto`` every xdist process starts
@@ -59,11 +59,20 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from convspec.backends.base import Backend, Capabilities, ImplError
+from convspec.backends.base import Backend, Capabilities
+from convspec.errors import (
+    ContractViolation,
+    Hang,
+    ImplError,
+    PeerClosed,
+    ProtocolError,
+    RemoteDeclined,
+    Timeout,
+    TransportError,
+    WorkerError,
+)
 from convspec.isolation import protocol
-from convspec.model.contract import CONTRACT, LABELS, SHAPE_ARGS, SIGNAL_OPS, Hang
-from convspec.truth import check
-from convspec.truth.check import ContractViolation
+from convspec.model.contract import CONTRACT, LABELS, SHAPE_ARGS, SIGNAL_OPS
 
 START_TIMEOUT = 120.0          # seconds a worker may take to load and say hello
 CLOSE_GRACE = 1.0              # seconds a worker gets to exit after 'bye' before it is killed
@@ -73,40 +82,6 @@ HANG_BUDGET = 60.0             # seconds of time limits one shrinking episode of
 HANG_QUIET = 30.0              # an episode ends after this many seconds without a hang
 _MEMORY_SIGNALS = {signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT, signal.SIGKILL}
 FORK_ENV = "CONVSPEC_FORK_FD"  # the fork server's control socket (see convspec/isolation/worker.py)
-
-
-class WorkerError(Exception):
-    """A worker that could not be started or did not say hello (wrapped by the caller)."""
-
-
-class Declined(check.Declined):
-    """The implementation declined a problem: it raised ``NotImplementedError`` (in the worker), or its
-    server answered with an error naming ``NotImplementedError``.  Not a failure: the engine skips the
-    example.  Any other exception stays the failure it is (a :class:`~convspec.truth.check.ContractViolation`).
-
-    A :class:`convspec.truth.check.Declined` whose message is ``"<impl>.<op> declined <descriptor>:
-    NotImplementedError: <msg>"``.  A proxy does not know the problem, so it raises one that says
-    ``declined the call``; the caller that knows the problem names it with :meth:`on`.
-    """
-
-    def __init__(self, what: str, exception: str = "NotImplementedError", message: str = "",
-                 descriptor: str | None = None, traceback: str = "", case=None):
-        self.what, self.exception, self.detail, self.descriptor = what, exception, message, descriptor
-        self.remote_traceback = traceback
-        super().__init__(f"{what} declined {descriptor or 'the call'}: {exception}: {message}", case)
-
-    def on(self, descriptor: str, case=None) -> "Declined":
-        """The same refusal, naming the problem (and carrying the case) it declined."""
-        return Declined(self.what, self.exception, self.detail, descriptor, self.remote_traceback, case)
-
-
-class TransportError(Exception):
-    """convspec could not carry a call across the worker boundary (encoding it in the parent, or
-    decoding it in the worker).  The suite's own limitation or bug, never the implementation's: the
-    implementation was not called.  ``suite_error`` marks it for the in-process guard, which must let
-    it through instead of reporting that the implementation raised it."""
-
-    suite_error = True
 
 
 def describe_status(returncode: int, memory_limit_mb: float | None = None) -> str:
@@ -403,13 +378,13 @@ class Worker:
         deadline = time.monotonic() + START_TIMEOUT
         try:
             header, _ = self.child.reader.read_frame(deadline)
-        except protocol.Timeout:
+        except Timeout:
             self._kill()
             raise WorkerError(f"no hello within {START_TIMEOUT:g}s: worker killed") from None
-        except protocol.PeerClosed:
+        except PeerClosed:
             rc = self._reap()
             raise WorkerError(f"{describe_status(rc, self.memory_limit_mb)} before its hello{self._tail()}") from None
-        except protocol.ProtocolError as e:
+        except ProtocolError as e:
             self._kill()
             raise WorkerError(f"did not say hello: {e}{self._tail()}") from None
         if header["type"] == "fatal":
@@ -457,7 +432,7 @@ class Worker:
         if self.child is not None:
             try:
                 protocol.send_frame(self.child.fd_in, {"type": "bye"}, deadline=time.monotonic() + CLOSE_GRACE)
-            except (OSError, protocol.Timeout):
+            except (OSError, Timeout):
                 pass
             if isinstance(self.child, _Spawned):
                 try:
@@ -530,12 +505,12 @@ class Worker:
             for k, v in params.items():
                 try:
                     header["params"][k] = protocol.encode_param(v)
-                except protocol.ProtocolError as e:
-                    raise protocol.ProtocolError(f"parameter {k!r}: {e}") from None
+                except ProtocolError as e:
+                    raise ProtocolError(f"parameter {k!r}: {e}") from None
             if "pyparams" in features:          # the Python server gets the parameters as they were passed
                 header["pyparams"] = base64.b64encode(pickle.dumps(params)).decode()
             frame = protocol.encode(header, arrays, arena, layouts="layout" in features, grow=self._out_hint)
-        except protocol.ProtocolError as e:    # nothing was sent: the implementation was not called
+        except ProtocolError as e:    # nothing was sent: the implementation was not called
             return TransportError(f"{what}: convspec cannot send this call to the worker (parent side, encoding "
                                   f"the call): {e} -- a limit of convspec's worker boundary, not a fault of the "
                                   "implementation, which was not called")
@@ -553,18 +528,18 @@ class Worker:
         try:
             protocol.write_all(child.fd_in, frame, deadline)
             reply, outs = child.reader.read_frame(deadline, arena, copy=True)
-        except protocol.Timeout:
+        except Timeout:
             self._kill()
             tail = self._tail()
             self._respawn_soon()
             self._hung.setdefault(shape_key(), set()).add(_digest(arrays))
             return self._hang(f"{what} hung: no result after {timeout:g}s: worker killed (hang){tail}", timeout)
-        except (protocol.PeerClosed, BrokenPipeError, ConnectionResetError):
+        except (PeerClosed, BrokenPipeError, ConnectionResetError):
             rc = self._reap()
             tail = self._tail()
             self._respawn_soon()
             return ContractViolation(f"{what} crashed: {describe_status(rc, self.memory_limit_mb)}{tail}")
-        except protocol.ProtocolError as e:
+        except ProtocolError as e:
             self._kill()
             tail = self._tail()
             self._respawn_soon()
@@ -601,7 +576,7 @@ class Worker:
 
     def _hang(self, message: str, timeout: float) -> BaseException:
         """The failure for a hang: a ContractViolation (shrunk like any failure) while the episode's hang
-        budget lasts; past it, :class:`~convspec.model.contract.Hang`, which stops the search at this input (every
+        budget lasts; past it, :class:`~convspec.errors.Hang`, which stops the search at this input (every
         further shrinking step that hangs would cost the whole time limit again)."""
         spent, count, last = self._episode
         now = time.monotonic()
@@ -618,7 +593,7 @@ class Worker:
     def _error(self, what: str, reply: dict) -> Exception:
         kind, msg = reply.get("kind"), str(reply.get("message", ""))
         if kind == "raised" and _declined(reply):
-            return Declined(what, str(reply.get("exception")), msg, traceback=str(reply.get("traceback", "")))
+            return RemoteDeclined(what, str(reply.get("exception")), msg, traceback=str(reply.get("traceback", "")))
         if kind == "memory" and self.memory_limit_mb:
             self._kill()               # its heap may be in any state: start afresh
             self._respawn_soon()
@@ -757,7 +732,7 @@ def load_isolated(target: str | None = None, *, cmd: str | None = None, timeout:
 
     ``timeout`` overrides the per-call limit the worker declares (``CAPABILITIES["timeout"]``);
     ``memory_limit_mb`` caps the worker's address space.  Load errors raise
-    :class:`~convspec.backends.base.ImplError` with the messages of :func:`~convspec.backends.base.load_impl`.
+    :class:`~convspec.errors.ImplError` with the messages of :func:`~convspec.backends.base.load_impl`.
     """
     if (target is None) == (cmd is None):
         raise ValueError("load_isolated: give exactly one of target and cmd")

@@ -28,7 +28,8 @@ from dataclasses import asdict
 
 import numpy as np
 
-from convspec.backends.base import ImplError, load_impl
+from convspec.backends.base import load_impl
+from convspec.errors import ImplError, PeerClosed, ProtocolError
 from convspec.isolation import protocol
 from convspec.model.contract import CONTRACT
 
@@ -121,7 +122,7 @@ def serve_call(ops: dict, header: dict, arrays: list) -> tuple[dict, list]:
                              "every call must return a new array")
     try:
         protocol.dtype_name(out.dtype)
-    except protocol.ProtocolError:     # no op of the contract returns such a dtype
+    except ProtocolError:     # no op of the contract returns such a dtype
         return violation(f"returned dtype {out.dtype}, which is no dtype of the contract (the worker protocol "
                          f"carries {', '.join(protocol.DTYPES)})")
     _remember(out)
@@ -153,9 +154,9 @@ def serve(fin: int, fout: int, ops: dict, arena) -> int:
     while True:
         try:
             header, arrays = reader.read_frame(arena=arena)
-        except protocol.PeerClosed:
+        except PeerClosed:
             return 0
-        except protocol.ProtocolError as e:      # out of step with the parent: say why, then stop
+        except ProtocolError as e:      # out of step with the parent: say why, then stop
             protocol.send_frame(fout, {"type": "error", "id": None, "kind": "protocol",
                                        "message": f"the worker could not decode the parent's frame: {e}"})
             return 3

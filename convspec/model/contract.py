@@ -97,6 +97,7 @@ import time
 
 import numpy as np
 
+from convspec.errors import ContractViolation, DeadlineAlarm, Declined, Hang, Nondeterministic
 from convspec.model import forms
 from convspec.model.ops import (  # noqa: F401
     CONTRACT,
@@ -114,27 +115,8 @@ from convspec.model.ops import (  # noqa: F401
     op_rank,
 )
 from convspec.model.problem import signal_out_shape
-from convspec.truth.check import ContractViolation, Declined
 
 DEFAULT_TIMEOUT = 60.0
-
-
-class Abort(BaseException):
-    """A failure that stops the search at once (a BaseException: hypothesis neither catches it nor
-    shrinks by re-running it).  ``case`` is the input, ``sides`` arrays for the report."""
-
-    def __init__(self, message: str, case=None, sides: dict | None = None):
-        super().__init__(message)
-        self.case = case
-        self.sides = sides or {}
-
-
-class Hang(Abort):
-    """A call ran past its time limit."""
-
-
-class Nondeterministic(Abort):
-    """The same inputs gave different results (or a failure that did not repeat on a rerun)."""
 
 
 def _check_rank(op, case):
@@ -184,10 +166,6 @@ def describe(case) -> str:
 
 # -- time limits -------------------------------------------------------------------------------------
 
-class _Alarm(Exception):
-    pass
-
-
 class _Deadline:
     """SIGALRM after ``timeout`` seconds, sharing ITIMER_REAL with any outer timer.
 
@@ -225,7 +203,7 @@ class _Deadline:
                 self.outer = now + self.interval if self.interval > 0 else None
             self._deliver(signum, frame)
         if self.armed and now >= self.ours - 1e-3:
-            raise _Alarm()
+            raise DeadlineAlarm()
         if self.armed:
             self._arm()
 
@@ -416,7 +394,7 @@ def _checked_call(name, op, fn, case, args, kwargs, form, shape, dtype, desc, ti
     t0 = time.perf_counter()
     try:
         out = _call_with_timeout(fn, call_args, call_kwargs, timeout)
-    except _Alarm:
+    except DeadlineAlarm:
         raise Hang(f"{name}.{op} hung: no result after {timeout:g}s on {desc}", case) from None
     except ContractViolation as e:
         if getattr(fn, "enforces_timeout", False):   # a worker proxy reporting a crash/hang/violation

@@ -39,9 +39,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from convspec.model.contract import Abort, _args, expected_result, guarded_call
+from convspec.errors import Abort, ContractViolation
+from convspec.model.contract import _args, expected_result, guarded_call
 from convspec.model.ops import op_kind
-from convspec.truth.check import ContractViolation
 
 #: activation layouts: the default first; each name covers every rank
 LAYOUTS = {"NCHW": "channels first (NCW / NCHW / NCDHW): the contract's own order",

@@ -51,6 +51,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
+from convspec.errors import MachineOverrideError
+
 ENV_FEATURES = "CONVSPEC_CPU_FEATURES"
 ENV_MACHINE = "CONVSPEC_MACHINE"
 LIBRARIES = ("torch", "numpy", "scipy")
@@ -69,10 +71,6 @@ AVX2_VNNI_2 = frozenset({"avx2", "avx_vnni", "avx_vnni_int8", "avx_ne_convert"})
 AVX512_CORE_FP16 = AVX512_CORE | {"avx512_vnni", "avx512_bf16", "avx512_fp16"}
 
 _FLAG = re.compile(r"[a-z0-9_.]+\Z")
-
-
-class MachineOverrideError(ValueError):
-    """A malformed CONVSPEC_CPU_FEATURES or CONVSPEC_MACHINE; the message names the variable and the item."""
 
 
 # -- reading the machine ------------------------------------------------------------------------------

@@ -19,8 +19,8 @@ Two kinds of problem exist:
 * :class:`SignalProblem` -- a pair of plain arrays for ``convolve2d``/``correlate2d`` style
   operations: ``a5x5_k3x3_valid_f64_int``.  1-D shapes print as ``a7_k3``.
 
-The output-shape formulas (:meth:`Problem.out_hw`, :func:`signal_out_shape`) live here and nowhere
-else.
+The output-shape formulas (:meth:`Problem.out_raw`, :meth:`TransposeProblem.out_raw`,
+:func:`signal_out_shape`) live here and nowhere else.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
+from convspec.errors import DescriptorError
+
 try:                                     # bfloat16 as a numpy dtype (a core dependency; absent: no bf16 arrays)
     from ml_dtypes import bfloat16 as _bfloat16
 except ImportError:                      # pragma: no cover
@@ -40,10 +42,6 @@ DTYPES = {"f16": np.float16, "bf16": _bfloat16, "f32": np.float32, "f64": np.flo
           "i8": np.int8, "i16": np.int16, "i32": np.int32, "i64": np.int64, "c128": np.complex128}
 REGIMES = ("int", "dya", "flt")
 MODES = ("full", "same", "valid")
-
-
-class DescriptorError(ValueError):
-    """A descriptor string that does not parse, or describes an invalid problem."""
 
 
 def np_dtype(name: str):
@@ -68,19 +66,8 @@ def _shape_str(s) -> str:
 
 #: spatial axis letters by rank (NCW, NCHW, NCDHW)
 AXES = {1: "w", 2: "hw", 3: "dhw"}
-#: legacy scalar names: prefix -> tuple field (``kh`` is kernel[h], ``ph`` pads[h], ``h`` spatial[h], ...)
-_LEGACY_FIELDS = {"": "spatial", "k": "kernel", "s": "stride", "p": "pads", "d": "dilation", "op": "out_pad"}
-_LEGACY_DEFAULT = {"spatial": 1, "kernel": 1, "stride": 1, "pads": 0, "dilation": 1, "out_pad": 0}
-
-
-def _legacy_name(name: str):
-    """('kernel', 'h') for 'kh', ('spatial', 'd') for 'd', ('dilation', 'h') for 'dh'; None if not legacy."""
-    if name in ("d", "h", "w"):
-        return "spatial", name
-    for prefix in ("op", "k", "s", "p", "d"):
-        if name.startswith(prefix) and name[len(prefix):] in ("d", "h", "w") and len(name) == len(prefix) + 1:
-            return _LEGACY_FIELDS[prefix], name[-1]
-    return None
+#: the value of a tuple field left out, on every axis
+_DEFAULT = {"spatial": 1, "kernel": 1, "stride": 1, "pads": 0, "dilation": 1, "out_pad": 0}
 
 
 def ntuple(v, rank: int, what: str = "value") -> tuple:
@@ -112,13 +99,10 @@ def pad_pairs(v, rank: int) -> tuple:
 @dataclass(frozen=True, init=False)
 class Problem:
     """A conv layer problem in ``rank`` = 1, 2 or 3 spatial dimensions.  Spatial fields are tuples in
-    (D, H, W) order; ``pads`` holds a (before, after) pair per axis.
-
-    Constructed either with the tuples (``spatial=(5, 7, 9), kernel=(3, 3, 2), pads=((1, 1), ...)``)
-    or with the 2-D (and 3-D) scalar names of earlier versions: ``h, w, kh, kw, sh, sw, ph, pw, dh, dw``
-    (plus ``d, kd, sd, pd, dd`` for a 3-D problem).  The same names read back as properties: the last
-    two axes (a 1-D problem reads as height 1, i.e. conv1d is conv2d with H = 1); ``ph``/``pw`` raise
-    for an asymmetric padding (use :attr:`pads`).
+    (D, H, W) order (``spatial=(5, 7, 9), kernel=(3, 3, 2), pads=((1, 1), ...)``); ``pads`` holds a
+    (before, after) pair per axis.  An int stands for the same value on every axis; a field left out is
+    1 (0 for the padding) on every axis, and the rank is that of the first tuple given (2 if none is).
+    Index -1 is the last axis (W), -2 the one before (H).
     """
 
     n: int
@@ -135,28 +119,19 @@ class Problem:
     regime: str
 
     def __init__(self, n=1, c=1, o=1, spatial=None, kernel=None, stride=None, pads=None, dilation=None, g=1,
-                 bias=False, dtype="f64", regime="int", **legacy):
+                 bias=False, dtype="f64", regime="int"):
         self._init(n=n, c=c, o=o, spatial=spatial, kernel=kernel, stride=stride, pads=pads, dilation=dilation,
-                   g=g, bias=bias, dtype=dtype, regime=regime, legacy=legacy)
+                   g=g, bias=bias, dtype=dtype, regime=regime)
 
     _TUPLES = ("spatial", "kernel", "stride", "pads", "dilation")
 
-    def _init(self, legacy, **fields_):
+    def _init(self, **fields_):
         given = {k: fields_[k] for k in self._TUPLES + ("out_pad",) if fields_.get(k) is not None}
-        scalars = {}
-        for name, v in legacy.items():
-            ln = _legacy_name(name)
-            if ln is None or (ln[0] == "out_pad" and "out_pad" not in self._tuple_fields()):
-                raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {name!r}")
-            if v is not None:
-                scalars[name] = (ln, v)
-        rank = None
+        rank = 2
         for v in given.values():
             if isinstance(v, (tuple, list)):
                 rank = len(v)
                 break
-        if rank is None:
-            rank = 3 if any(ln[1] == "d" for ln, _ in scalars.values()) else 2
         if rank not in AXES:
             raise DescriptorError(f"a conv problem has 1, 2 or 3 spatial axes, not {rank}")
         vals = {}
@@ -164,20 +139,8 @@ class Problem:
             if k in given:
                 vals[k] = pad_pairs(given[k], rank) if k == "pads" else ntuple(given[k], rank, k)
             else:
-                d = _LEGACY_DEFAULT[k]
+                d = _DEFAULT[k]
                 vals[k] = ((d, d),) * rank if k == "pads" else (d,) * rank
-        for name, ((k, axis), v) in scalars.items():
-            if k in given:
-                raise DescriptorError(f"give {k} as a tuple or {name} as a scalar, not both")
-            letters = AXES[rank]
-            if axis not in letters:
-                if (v, v) != ((_LEGACY_DEFAULT[k],) * 2):
-                    raise DescriptorError(f"{name}={v} on a {rank}-D problem (axes {letters})")
-                continue
-            i = letters.index(axis)
-            lst = list(vals[k])
-            lst[i] = (int(v), int(v)) if k == "pads" else int(v)
-            vals[k] = tuple(lst)
         for k, v in {**fields_, **vals}.items():
             if k in ("spatial", "kernel", "stride", "pads", "dilation", "out_pad") and k not in self._tuple_fields():
                 continue
@@ -245,57 +208,6 @@ class Problem:
 
     def out_spatial(self) -> tuple:
         return self.out_raw()
-
-    # -- 2-D names (the last two axes; a 1-D problem reads as height 1) -------------------------------
-    def _axis(self, field_: str, letter: str):
-        v = getattr(self, field_)
-        letters = AXES[self.rank]
-        if letter not in letters:
-            d = _LEGACY_DEFAULT[field_]
-            return d
-        return v[letters.index(letter)]
-
-    def _sym(self, letter: str) -> int:
-        if letter not in AXES[self.rank]:
-            return 0
-        lo, hi = self.pads[AXES[self.rank].index(letter)]
-        if lo != hi:
-            raise DescriptorError(f"{self}: the padding on axis {letter} is asymmetric ({lo} before, {hi} after); "
-                                  "read Problem.pads")
-        return lo
-
-    d = property(lambda self: self._axis("spatial", "d"), doc="depth (1 below rank 3)")
-    h = property(lambda self: self._axis("spatial", "h"), doc="height (1 for a 1-D problem)")
-    w = property(lambda self: self._axis("spatial", "w"), doc="width")
-    kd = property(lambda self: self._axis("kernel", "d"))
-    kh = property(lambda self: self._axis("kernel", "h"))
-    kw = property(lambda self: self._axis("kernel", "w"))
-    sd = property(lambda self: self._axis("stride", "d"))
-    sh = property(lambda self: self._axis("stride", "h"))
-    sw = property(lambda self: self._axis("stride", "w"))
-    dd = property(lambda self: self._axis("dilation", "d"))
-    dh = property(lambda self: self._axis("dilation", "h"))
-    dw = property(lambda self: self._axis("dilation", "w"))
-    pd = property(lambda self: self._sym("d"))
-    ph = property(lambda self: self._sym("h"))
-    pw = property(lambda self: self._sym("w"))
-
-    @property
-    def ekh(self) -> int:
-        """Extent of the dilated kernel along H: dH*(kH-1)+1."""
-        return self.dh * (self.kh - 1) + 1
-
-    @property
-    def ekw(self) -> int:
-        return self.dw * (self.kw - 1) + 1
-
-    def out_hw_raw(self) -> tuple[int, int]:
-        """(H_out, W_out): the last two output extents (H_out = 1 for a 1-D problem)."""
-        out = self.out_raw()
-        return (1, out[0]) if self.rank == 1 else out[-2:]
-
-    def out_hw(self) -> tuple[int, int]:
-        return self.out_hw_raw()
 
     @property
     def x_shape(self) -> tuple:
@@ -457,24 +369,12 @@ class Problem:
         return {}
 
     def with_(self, **kw) -> "Problem":
-        """A copy with fields replaced; the scalar names (h, kw, ph, ...) replace one axis of a tuple."""
+        """A copy with fields replaced (a tuple field by a whole tuple, or an int for every axis)."""
         vals = {f.name: getattr(self, f.name) for f in fields(self)}
         for name, v in kw.items():
-            ln = _legacy_name(name)
-            if name in vals:
-                vals[name] = v
-                continue
-            if ln is None or ln[0] not in vals:
+            if name not in vals:
                 raise TypeError(f"with_: unknown field {name!r}")
-            k, axis = ln
-            letters = AXES[self.rank]
-            if axis not in letters:
-                if v != _LEGACY_DEFAULT[k]:
-                    raise DescriptorError(f"{name}={v} on a {self.rank}-D problem (axes {letters})")
-                continue
-            lst = list(vals[k])
-            lst[letters.index(axis)] = (int(v), int(v)) if k == "pads" else int(v)
-            vals[k] = tuple(lst)
+            vals[name] = v
         return type(self)(**vals)
 
     def with_rank(self, rank: int) -> "Problem":
@@ -572,8 +472,6 @@ class SignalProblem:
         return replace(self, **kw)
 
 
-
-
 # -- the transposed conv (and the backward pass of conv) ----------------------------------------------
 
 def transpose_out(size: int, k: int, s: int, p: int, op: int, d: int) -> int:
@@ -604,9 +502,9 @@ class TransposeProblem(Problem):
     out_pad: tuple
 
     def __init__(self, n=1, c=1, o=1, spatial=None, kernel=None, stride=None, pads=None, dilation=None, g=1,
-                 bias=False, dtype="f64", regime="int", out_pad=None, **legacy):
+                 bias=False, dtype="f64", regime="int", out_pad=None):
         self._init(n=n, c=c, o=o, spatial=spatial, kernel=kernel, stride=stride, pads=pads, dilation=dilation,
-                   g=g, bias=bias, dtype=dtype, regime=regime, out_pad=out_pad, legacy=legacy)
+                   g=g, bias=bias, dtype=dtype, regime=regime, out_pad=out_pad)
 
     @classmethod
     def _tuple_fields(cls) -> tuple:
@@ -648,10 +546,6 @@ class TransposeProblem(Problem):
         """L' = (L - 1) s - 2 p + d (k - 1) + op + 1 per axis."""
         return tuple(transpose_out(L, k, s, p, op, d) for L, k, s, (p, _), op, d
                      in zip(self.spatial, self.kernel, self.stride, self.pads, self.out_pad, self.dilation))
-
-    oph = property(lambda self: self._axis("out_pad", "h"))
-    opw = property(lambda self: self._axis("out_pad", "w"))
-    opd = property(lambda self: self._axis("out_pad", "d"))
 
     @property
     def w_shape(self) -> tuple:

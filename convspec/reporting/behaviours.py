@@ -29,10 +29,9 @@ import html
 
 import numpy as np
 
+from convspec.errors import Abort, ContractViolation, Declined
 from convspec.model.case import Case
-from convspec.model.contract import Abort
 from convspec.model.problem import Problem, SignalProblem, TransposeProblem
-from convspec.truth.check import ContractViolation, Declined
 
 COLUMNS = ("flip", "same", "output_padding", "NaN", "f16 sum", "bf16 sum", "int exact", "supports")
 

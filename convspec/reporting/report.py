@@ -7,8 +7,6 @@ import math
 
 import numpy as np
 
-from convspec.claims import CONDITIONAL, REFUTED
-
 MAX_SHOWN = 400          # largest array printed in full in a failure message
 
 
@@ -75,10 +73,3 @@ def failure_message(o) -> str:
         lines += ["", "reproduce:", "  " + o.repro]
     lines += ["", f"({o.examples} examples in {o.seconds:.2f}s; worst error/allowed seen: {ratio_words(o.worst_ratio)})"]
     return "\n".join(lines)
-
-
-def success_note(o) -> str:
-    """What a passing refuted/conditional claim found (its shrunk counterexample), for logs."""
-    if o.claim.expected in (REFUTED, CONDITIONAL) and o.case is not None:
-        return f"counterexample ({o.case.problem}): {o.message.splitlines()[0]}"
-    return f"holds over {o.examples} examples (worst error/allowed {ratio_words(o.worst_ratio)})"

@@ -23,11 +23,9 @@ from urllib.parse import urlparse
 
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase, ReadOnlyDatabase
 
+from convspec.errors import DatabaseError
+
 ENV = "CONVSPEC_DATABASE"
-
-
-class DatabaseError(ValueError):
-    """A database setting that cannot be used (names the setting and what is wrong)."""
 
 
 def open_database(spec: str) -> ExampleDatabase:

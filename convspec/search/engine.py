@@ -10,7 +10,7 @@ The tests, the gate (``pytest --impl``) and the audit (``python -m convspec audi
   the example (:class:`convspec.model.contract.ResultLog`); on every other example of a search for defects, a
   backend declared ``deterministic`` must return the same bits twice; a failure is re-run once, and
   one that does not repeat, or repeats with other bits, aborts the search as
-  :class:`~convspec.model.contract.Nondeterministic` with both results instead of being shrunk.
+  :class:`~convspec.errors.Nondeterministic` with both results instead of being shrunk.
 """
 
 from __future__ import annotations
@@ -27,9 +27,10 @@ from hypothesis import seed as hseed
 from hypothesis.errors import Flaky
 
 from convspec.claims import CONDITIONAL, HOLDS, REFUTED, Claim, expected_for
-from convspec.model.contract import Abort, Nondeterministic, ResultLog, first_difference, logging_results, same_bits
+from convspec.errors import Abort, ContractViolation, Declined, Mismatch, Nondeterministic
+from convspec.model.contract import ResultLog, first_difference, logging_results, same_bits
 from convspec.model.forms import PLAIN, call_forms
-from convspec.truth.check import ContractViolation, Declined, Mismatch, Recorder, recording, stop_recording
+from convspec.truth.check import Recorder, recording, stop_recording
 
 INLINE_DATA_NUMEL = 64
 
@@ -201,7 +202,7 @@ def run_property(claim: Claim, be, case, *, rerun_on_failure: bool = True, check
 
     A Mismatch or ContractViolation is re-run once on the same inputs (``rerun_on_failure``).  When the
     rerun passes, or (for a backend declared deterministic) returns other bits, the failure is
-    :class:`~convspec.model.contract.Nondeterministic` -- an abort, so hypothesis does not spend minutes
+    :class:`~convspec.errors.Nondeterministic` -- an abort, so hypothesis does not spend minutes
     shrinking a failure that does not repeat; otherwise the first failure is raised.
     """
     __tracebackhide__ = True

@@ -18,30 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from convspec.errors import Mismatch
 from convspec.truth.tolerance import Comparison, compare
-
-
-class Mismatch(AssertionError):
-    """The two sides of a claimed equality differ (beyond the allowed error)."""
-
-    def __init__(self, message: str, comparison: Comparison | None = None, sides: dict | None = None):
-        super().__init__(message)
-        self.comparison = comparison
-        self.sides = sides or {}
-
-
-class ContractViolation(AssertionError):
-    """The implementation under test broke the contract (raised, hung, wrong shape/dtype, ...)."""
-
-
-class Declined(Exception):
-    """The implementation raised ``NotImplementedError`` on a problem inside its declaration: it declines
-    that problem.  Not a failure: the engine skips the example and reports the smallest declined problem
-    as a region the run did not cover.  ``case`` is the declined input."""
-
-    def __init__(self, message: str, case=None):
-        super().__init__(message)
-        self.case = case
 
 
 @dataclass

@@ -321,15 +321,14 @@ def fft_bound(x, w, problem, acc: Accumulation):
     p = problem
     x = np.abs(np.asarray(x, dtype=np.float64))
     w = np.abs(np.asarray(w, dtype=np.float64))
-    n_fft = (p.h + 2 * p.ph + p.ekh - 1) * (p.w + 2 * p.pw + p.ekw - 1)
+    n_fft = math.prod(L + lo + hi + e - 1 for L, (lo, hi), e in zip(p.spatial, p.pads, p.extent))
     u = acc.u_acc
     cg = p.c // p.g
     with np.errstate(over="ignore"):
         xn = np.sqrt((x ** 2).sum(axis=(2, 3)))        # (N, C)  ||x_c||_2
     wn = w.sum(axis=(2, 3))                            # (O, C/G)  ||w_oc||_1
     factor = (21 * math.log2(max(n_fft, 2)) + cg + 2) * u * (1 + acc.u_in) ** 2
-    ho, wo = p.out_hw()
-    return np.broadcast_to((factor * _grouped(xn, wn, p))[:, :, None, None], (p.n, p.o, ho, wo))
+    return np.broadcast_to((factor * _grouped(xn, wn, p))[:, :, None, None], p.y_shape)
 
 
 def winograd_bound(x, w, problem, acc: Accumulation):
@@ -340,8 +339,7 @@ def winograd_bound(x, w, problem, acc: Accumulation):
     xm = x.max(axis=(2, 3)) if x.size else np.zeros((p.n, p.c))
     wn = w.sum(axis=(2, 3))
     coef = 16 * gamma(p.c // p.g + 10, acc.u_acc) * (1 + acc.u_in) ** 2
-    ho, wo = p.out_hw()
-    return np.broadcast_to((coef * _grouped(xm, wn, p))[:, :, None, None], (p.n, p.o, ho, wo))
+    return np.broadcast_to((coef * _grouped(xm, wn, p))[:, :, None, None], p.y_shape)
 
 
 def fast_bound(x, w, problem, acc: Accumulation, s, y_ref):

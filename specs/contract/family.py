@@ -22,9 +22,10 @@ import numpy as np
 
 from convspec.claims import HOLDS, claim, ranked
 from convspec.drawing import strategies as S
+from convspec.errors import Mismatch
 from convspec.model.ops import RANKS, family_op
 from convspec.truth import reference as ref
-from convspec.truth.check import Mismatch, close, equal, holds
+from convspec.truth.check import close, equal, holds
 from convspec.truth.oracle import check_conv, check_family, conv_of, family_expect_acc
 
 CONTRACT_SRC = "contract (README); issue 10; torch.nn.functional.conv_transpose2d and torch.nn.grad docs"
@@ -265,9 +266,10 @@ def _plain(case):
 def _(be, case):
     p = case.problem
     x1, w1 = np.ascontiguousarray(case.x[:, :, 0]), np.ascontiguousarray(case.w[:, :, 0])
-    y1 = be.call("conv1d", _plain(case), args=(x1, w1, case.b), kwargs=dict(stride=(p.sw,), padding=(p.pw,),
-                                                                      dilation=(p.dw,), groups=p.g),
-                 expect=((p.n, p.o, p.out_hw()[1]), np.asarray(case.x).dtype))
+    y1 = be.call("conv1d", _plain(case), args=(x1, w1, case.b), kwargs=dict(stride=p.stride[-1:],
+                                                                      padding=p.padding_arg()[-1:],
+                                                                      dilation=p.dilation[-1:], groups=p.g),
+                 expect=((p.n, p.o, p.out_spatial()[-1]), np.asarray(case.x).dtype))
     check_conv(be, case, y1[:, :, None], what="conv1d (as conv2d with H = 1) vs the definition")
     y2 = be.call("conv2d", case)
     equal(y1, y2[:, :, 0], f"{be.name}: conv1d(x, w) vs conv2d(x[:, :, None], w[:, :, None])[:, :, 0]",
@@ -282,9 +284,10 @@ def _(be, case):
 def _(be, case):
     p = case.problem
     x3, w3 = np.ascontiguousarray(case.x[:, :, None]), np.ascontiguousarray(case.w[:, :, None])
-    y3 = be.call("conv3d", _plain(case), args=(x3, w3, case.b), kwargs=dict(stride=(1, p.sh, p.sw), padding=(0, p.ph, p.pw),
-                                                                      dilation=(1, p.dh, p.dw), groups=p.g),
-                 expect=((p.n, p.o, 1, *p.out_hw()), np.asarray(case.x).dtype))
+    y3 = be.call("conv3d", _plain(case), args=(x3, w3, case.b), kwargs=dict(stride=(1, *p.stride),
+                                                                      padding=(0, *p.padding_arg()),
+                                                                      dilation=(1, *p.dilation), groups=p.g),
+                 expect=((p.n, p.o, 1, *p.out_spatial()), np.asarray(case.x).dtype))
     check_conv(be, case, y3[:, :, 0], what="conv3d (with D = 1) vs the definition")
     y2 = be.call("conv2d", case)
     equal(y3[:, :, 0], y2, f"{be.name}: conv3d(x[:, :, None], w[:, :, None])[:, :, 0] vs conv2d(x, w)",

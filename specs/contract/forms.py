@@ -20,9 +20,10 @@ SOURCE = "convspec contract (README: argument forms and layouts); issue 9"
 
 @st.composite
 def square_form_cases(draw, caps):
-    """Conv cases with sh == sw, ph == pw, dh == dw, kh == kw and h == w, in a non-plain call form."""
+    """Conv cases with the same size, kernel, stride, padding and dilation on both axes (those of the first),
+    in a non-plain call form."""
     p = draw(conv_problems(caps, max_class=2))
-    p = p.with_(w=p.h, kw=p.kh, sw=p.sh, pw=p.ph, dw=p.dh)
+    p = p.with_(**{f: (getattr(p, f)[0],) * 2 for f in ("spatial", "kernel", "stride", "pads", "dilation")})
     shapes = [("x", p.x_shape), ("w", p.w_shape)] + ([("b", p.b_shape)] if p.bias else [])
     case = draw(data_for(p, shapes, value_level=False))   # the values do not matter here: shrink the form
     return Case(case.problem, case.arrays, case.seed, form=draw(any_forms(("x", "w", "b"))))

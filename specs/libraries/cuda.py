@@ -109,7 +109,6 @@ def tap_site(p: Problem):
     """(r, q, u, v): a filter tap (u, v) -- the centre one when it can -- and the input pixel (r, q) it meets
     at some output, inside the input (not in the padding); None when every output reads padding only
     along an axis (e.g. H=1, padding 1, stride 2)."""
-    ho, wo = p.out_hw()
 
     def axis(n, k, s, pad, d, out):
         for t in sorted(range(k), key=lambda t: abs(t - k // 2)):
@@ -118,7 +117,8 @@ def tap_site(p: Problem):
                 if 0 <= r < n:
                     return r, t
         return None
-    rows, cols = axis(p.h, p.kh, p.sh, p.ph, p.dh, ho), axis(p.w, p.kw, p.sw, p.pw, p.dw, wo)
+    rows, cols = (axis(n, k, s, lo, d, out) for n, k, s, (lo, _), d, out
+                  in zip(p.spatial, p.kernel, p.stride, p.pads, p.dilation, p.out_spatial()))
     return None if rows is None or cols is None else (rows[0], cols[0], rows[1], cols[1])
 
 
@@ -170,8 +170,8 @@ def tensor_core_problems(draw, caps):
     s = draw(st.integers(1, caps.bound("stride", 2)))
     size = max(k + 1, caps.bound("size", 16))
     h, w = draw(st.integers(k + 1, size)), draw(st.integers(k + 1, size))
-    return Problem(n=draw(st.integers(1, caps.bound("batch", 2))), c=c, h=h, w=w, o=o, kh=k, kw=k, sh=s, sw=s,
-                   ph=k // 2, pw=k // 2, dtype="f32", regime="flt")
+    return Problem(n=draw(st.integers(1, caps.bound("batch", 2))), c=c, spatial=(h, w), o=o, kernel=(k, k), stride=(s, s),
+                   pads=(k // 2, k // 2), dtype="f32", regime="flt")
 
 
 def _pinned(caps, layout, integer):
@@ -257,7 +257,7 @@ def cudnn_fft_problems(draw, caps):
     h, w = draw(st.integers(min(size, 24), size)), draw(st.integers(min(size, 24), size))
     cmax = caps.bound("channels", 32)
     return Problem(n=draw(st.integers(1, caps.bound("batch", 4))), c=draw(st.integers(min(cmax, 8), cmax)),
-                   h=max(h, k), w=max(w, k), o=draw(st.integers(4, 16)), kh=k, kw=k, ph=k // 2, pw=k // 2,
+                   spatial=(max(h, k), max(w, k)), o=draw(st.integers(4, 16)), kernel=(k, k), pads=(k // 2, k // 2),
                    dtype="f32", regime="int")
 
 

@@ -18,11 +18,12 @@ from scipy import ndimage, signal
 
 from convspec.claims import CONDITIONAL, HOLDS, REFUTED, claim
 from convspec.drawing import strategies as S
+from convspec.errors import Mismatch
 from convspec.model import machine as M
 from convspec.model.case import Case, cast
 from convspec.model.problem import Problem, SignalProblem
 from convspec.truth import reference as ref
-from convspec.truth.check import Mismatch, close, equal, holds
+from convspec.truth.check import close, equal, holds
 from convspec.truth.oracle import conv_allowed, conv_expect, conv_of
 from convspec.truth.tolerance import ACCUMULATIONS, accumulation_for, direct_bound, exactness
 
@@ -90,7 +91,7 @@ def same_cases(draw, parity=None, dilated=True):
     kh, kw = draw(kernel_shape(parity, 6))
     d = draw(st.integers(1, 3)) if dilated else 1
     h, w = draw(st.integers(d * (kh - 1) + 1, d * (kh - 1) + 9)), draw(st.integers(d * (kw - 1) + 1, d * (kw - 1) + 9))
-    p = Problem(h=h, w=w, kh=kh, kw=kw, dh=d, dw=d)
+    p = Problem(spatial=(h, w), kernel=(kh, kw), dilation=(d, d))
     return Case(p, {"x": draw(hnp.arrays(np.float64, p.x_shape, elements=ints)),
                     "w": draw(hnp.arrays(np.float64, p.w_shape, elements=ints))})
 
@@ -102,10 +103,10 @@ def same_cases(draw, parity=None, dilated=True):
        cases=lambda be: same_cases())
 def _(be, case):
     p = case.problem
-    y = be.op("torch.conv2d_same")(case.x, case.w, dilation=(p.dh, p.dw))
-    tot_h, tot_w = p.dh * (p.kh - 1), p.dw * (p.kw - 1)
+    y = be.op("torch.conv2d_same")(case.x, case.w, dilation=p.dilation)
+    tot_h, tot_w = (e - 1 for e in p.extent)
     xp = np.pad(case.x, ((0, 0), (0, 0), (tot_h // 2, tot_h - tot_h // 2), (tot_w // 2, tot_w - tot_w // 2)))
-    exp = ref.direct(xp, case.w, dilation=(p.dh, p.dw))
+    exp = ref.direct(xp, case.w, dilation=p.dilation)
     equal(y, exp, "torch 'same' vs explicit (L, R) padding", sides={"x": case.x, "w": case.w, "torch same": y,
                                                                      "explicit pad": exp})
 
@@ -522,7 +523,7 @@ complex_el = st.builds(complex, st.integers(-3, 3), st.integers(-3, 3))
 
 def _complex_case(seed):
     rng = np.random.default_rng(seed)
-    p = Problem(c=2, h=5, w=5, o=3, kh=3, kw=2, dtype="c128")
+    p = Problem(c=2, spatial=(5, 5), o=3, kernel=(3, 2), dtype="c128")
 
     def draw(shape):
         return (rng.integers(-3, 4, size=shape) + 1j * rng.integers(-3, 4, size=shape)).astype(np.complex128)
@@ -557,7 +558,7 @@ def _(be, case):
 def batch_cases(draw):
     n, c, h = draw(st.integers(2, 5)), draw(st.integers(3, 16)), draw(st.integers(12, 32))
     o = draw(st.integers(4, 32))
-    p = Problem(n=n, c=c, h=h, w=h, o=o, kh=3, kw=3, dtype="f32", regime="flt")
+    p = Problem(n=n, c=c, spatial=(h, h), o=o, kernel=(3, 3), dtype="f32", regime="flt")
     return Case.seeded(p, draw(st.integers(0, 2 ** 32 - 1)))
 
 
@@ -606,8 +607,8 @@ def _(be, case):
 def half_cases(draw):
     dt = draw(st.sampled_from(["f16", "bf16"]))
     c, k = draw(st.integers(1, 16)), draw(st.integers(1, 5))
-    p = Problem(n=1, c=c, h=draw(st.integers(k, 12)), w=draw(st.integers(k, 12)), o=draw(st.integers(1, 8)), kh=k, kw=k,
-                dtype=dt, regime="flt")
+    h, w = draw(st.integers(k, 12)), draw(st.integers(k, 12))
+    p = Problem(n=1, c=c, spatial=(h, w), o=draw(st.integers(1, 8)), kernel=(k, k), dtype=dt, regime="flt")
     seed = draw(st.integers(0, 2 ** 32 - 1))
     rng = np.random.default_rng(seed)
     x = cast(np.abs(rng.standard_normal(p.x_shape)) + 0.1, dt)
@@ -638,8 +639,8 @@ def _(be, case):
 def _(be, case):
     p = case.problem
     F = be.op("torch.F")
-    cols = F.unfold(_t(case.x), (p.kh, p.kw), dilation=(p.dh, p.dw), padding=(p.ph, p.pw),
-                    stride=(p.sh, p.sw)).float().numpy()
+    cols = F.unfold(_t(case.x), p.kernel, dilation=p.dilation, padding=p.padding_arg(),
+                    stride=p.stride).float().numpy()
     equal(cols, ref.im2col_columns(case.x, p), "F.unfold vs im2col with rows (c, i, j)", sides={"x": case.x})
 
 
@@ -656,7 +657,7 @@ def covered_once(p: Problem) -> bool:
     """Every pixel lies in exactly one patch.  The coverage of pixel (i, j) is the product of the two
     axes' coverages, so this holds iff it holds on each axis: one patch spanning the axis (any
     stride), or stride == kernel with the extent a multiple of it."""
-    return bool(np.all(coverage_1d(p.h, p.kh, p.sh) == 1) and np.all(coverage_1d(p.w, p.kw, p.sw) == 1))
+    return all(bool(np.all(coverage_1d(n, k, s) == 1)) for n, k, s in zip(p.spatial, p.kernel, p.stride))
 
 
 #: how one axis (extent n, kernel k, stride s) is covered: exactly once ...
@@ -697,12 +698,12 @@ def fold_cases(draw, once):
         bad = draw(st.sampled_from(("h", "w", "both")))
         kinds = tuple(draw(st.sampled_from(NOT_ONCE if bad in (ax, "both") else ONCE)) for ax in ("h", "w"))
     (h, kh, sh), (w, kw, sw) = draw(fold_axis(kinds[0])), draw(fold_axis(kinds[1]))
-    p = Problem(c=draw(st.integers(1, 3)), h=h, w=w, kh=kh, kw=kw, sh=sh, sw=sw)
+    p = Problem(c=draw(st.integers(1, 3)), spatial=(h, w), kernel=(kh, kw), stride=(sh, sw))
     return Case(p, {"x": draw(hnp.arrays(np.float64, p.x_shape, elements=ints)), "w": np.ones(p.w_shape)})
 
 
 def _fold_example(stride):
-    p = Problem(h=3, w=3, kh=3, kw=3, sh=stride, sw=stride)
+    p = Problem(spatial=(3, 3), kernel=(3, 3), stride=(stride, stride))
     return Case(p, {"x": np.arange(1.0, 10.0).reshape(p.x_shape), "w": np.ones(p.w_shape)})
 
 
@@ -711,8 +712,8 @@ FOLD_ONCE_EXAMPLES = (_fold_example(2), _fold_example(5))
 
 
 def _fold_unfold(F, x, p):
-    cols = F.unfold(_t(x), (p.kh, p.kw), stride=(p.sh, p.sw))
-    return F.fold(cols, (p.h, p.w), (p.kh, p.kw), stride=(p.sh, p.sw)).numpy()
+    cols = F.unfold(_t(x), p.kernel, stride=p.stride)
+    return F.fold(cols, p.spatial, p.kernel, stride=p.stride).numpy()
 
 
 @claim(id="fold-unfold-is-x-times-coverage", group="torch", source="torch.nn.Fold docs", needs={"torch.F"},
@@ -759,17 +760,15 @@ def _(be, case):
     p = case.problem
     rng = np.random.default_rng(0)
     yv = rng.integers(-3, 4, size=p.y_shape).astype(np.float64)
-    ho, wo = p.out_hw()
-    base_h = (ho - 1) * p.sh - 2 * p.ph + p.dh * (p.kh - 1) + 1
-    base_w = (wo - 1) * p.sw - 2 * p.pw + p.dw * (p.kw - 1) + 1
     # per axis, output_padding = (H + 2pH - dH(kH-1) - 1) mod sH: always in [0, sH), which torch accepts
     # (it must be below the stride or the dilation of its own axis), so every drawn case is tested
-    op = (p.h - base_h, p.w - base_w)
+    op = tuple(L - ((o - 1) * s - 2 * lo + e) for L, o, s, (lo, _), e in zip(p.spatial, p.out_spatial(), p.stride,
+                                                                           p.pads, p.extent))
     xt = _t(case.x).requires_grad_(True)
     out = F.conv2d(xt, _t(case.w), **p.kwargs())
     lhs = float((out.detach().numpy() * yv).sum())
-    ct = F.conv_transpose2d(_t(yv), _t(case.w), stride=(p.sh, p.sw), padding=(p.ph, p.pw), output_padding=op,
-                            groups=p.g, dilation=(p.dh, p.dw)).numpy()
+    ct = F.conv_transpose2d(_t(yv), _t(case.w), stride=p.stride, padding=p.padding_arg(), output_padding=op,
+                            groups=p.g, dilation=p.dilation).numpy()
     holds(ct.shape == case.x.shape, f"conv_transpose2d(y, output_padding={op}) has shape {ct.shape}, x has "
           f"{case.x.shape}", sides={"x": case.x})
     rhs = float((case.x * ct).sum())
@@ -780,8 +779,8 @@ def _(be, case):
 
 
 #: padding alone covers the 1x1 kernel: torch still raises for a zero height or width
-EMPTY_EXAMPLES = (Case(Problem(h=3, w=3, kh=1, kw=1, ph=1, pw=1), {}),
-                  Case(Problem(h=2, w=4, kh=3, kw=2, ph=2, pw=1, sh=2), {}))
+EMPTY_EXAMPLES = (Case(Problem(spatial=(3, 3), kernel=(1, 1), pads=(1, 1)), {}),
+                  Case(Problem(spatial=(2, 4), kernel=(3, 2), pads=(2, 1), stride=(2, 1)), {}))
 
 
 @claim(id="empty-batch-ok-zero-spatial-raises", group="torch", source="torch.nn.functional.conv2d behaviour",
@@ -797,13 +796,14 @@ def _(be, case):
     F = be.op("torch.F")
     p = case.problem
     w = torch.zeros(p.w_shape, dtype=torch.float64)
-    y = F.conv2d(torch.zeros((0, p.c, p.h, p.w), dtype=torch.float64), w, **p.kwargs())
-    holds(tuple(y.shape) == (0, p.o, *p.out_hw()), f"empty batch gave shape {tuple(y.shape)}, expected "
-          f"{(0, p.o, *p.out_hw())}")
-    for axis, shape in (("height", (1, p.c, 0, p.w)), ("width", (1, p.c, p.h, 0))):
+    (h, w_), ((ph, _), (pw, _)), (ekh, ekw) = p.spatial, p.pads, p.extent
+    y = F.conv2d(torch.zeros((0, p.c, h, w_), dtype=torch.float64), w, **p.kwargs())
+    holds(tuple(y.shape) == (0, p.o, *p.out_spatial()), f"empty batch gave shape {tuple(y.shape)}, expected "
+          f"{(0, p.o, *p.out_spatial())}")
+    for axis, shape in (("height", (1, p.c, 0, w_)), ("width", (1, p.c, h, 0))):
         try:
             out = F.conv2d(torch.zeros(shape, dtype=torch.float64), w, **p.kwargs())
         except RuntimeError:
             continue
-        raise Mismatch(f"a zero-{axis} input {shape} did not raise ({p}; padding {p.ph}x{p.pw}, dilated kernel "
-                       f"{p.ekh}x{p.ekw}); it returned shape {tuple(out.shape)}")
+        raise Mismatch(f"a zero-{axis} input {shape} did not raise ({p}; padding {ph}x{pw}, dilated kernel "
+                       f"{ekh}x{ekw}); it returned shape {tuple(out.shape)}")

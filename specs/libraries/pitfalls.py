@@ -313,7 +313,7 @@ def reflect_module_cases(draw):
     h, w = draw(st.integers(1, 6)), draw(st.integers(1, 6))
     ph, pw = draw(st.integers(0, h + 2)), draw(st.integers(0, w + 2))
     kh, kw = draw(st.integers(1, min(3, h + 2 * ph))), draw(st.integers(1, min(3, w + 2 * pw)))
-    p = Problem(c=draw(st.integers(1, 2)), o=draw(st.integers(1, 2)), h=h, w=w, kh=kh, kw=kw, ph=ph, pw=pw)
+    p = Problem(c=draw(st.integers(1, 2)), o=draw(st.integers(1, 2)), spatial=(h, w), kernel=(kh, kw), pads=(ph, pw))
     return Case(p, {"x": draw(_ints(p.x_shape, -4, 4)), "w": draw(_ints(p.w_shape, -4, 4))})
 
 
@@ -327,29 +327,30 @@ def _(be, case):
     import torch
     F = be.op("torch.F")
     p = case.problem
-    m = torch.nn.Conv2d(p.c, p.o, (p.kh, p.kw), padding=(p.ph, p.pw), padding_mode="reflect", bias=False,
+    (h, w), ((ph, _), (pw, _)) = p.spatial, p.pads
+    m = torch.nn.Conv2d(p.c, p.o, p.kernel, padding=(ph, pw), padding_mode="reflect", bias=False,
                         dtype=torch.float64)
     with torch.no_grad():
         m.weight.copy_(_t(case.w))
     paths = {"nn.Conv2d(padding_mode='reflect')": lambda: m(_t(case.x)),
-             "F.pad(mode='reflect') + F.conv2d": lambda: F.conv2d(F.pad(_t(case.x), (p.pw, p.pw, p.ph, p.ph),
+             "F.pad(mode='reflect') + F.conv2d": lambda: F.conv2d(F.pad(_t(case.x), (pw, pw, ph, ph),
                                                                         mode="reflect"), _t(case.w))}
-    too_big = p.ph >= p.h or p.pw >= p.w
+    too_big = ph >= h or pw >= w
     out = {}
     for name, run in paths.items():
         try:
             with torch.no_grad():
                 out[name] = run().numpy()
         except RuntimeError as e:
-            holds(too_big, f"{name} raised for padding ({p.ph}, {p.pw}) below the input size {p.h}x{p.w}: {e}")
+            holds(too_big, f"{name} raised for padding ({ph}, {pw}) below the input size {h}x{w}: {e}")
             continue
-        holds(not too_big, f"{name} accepted padding ({p.ph}, {p.pw}) on a {p.h}x{p.w} input (reflect needs the "
+        holds(not too_big, f"{name} accepted padding ({ph}, {pw}) on a {h}x{w} input (reflect needs the "
               f"padding below the size); it returned shape {out[name].shape}", sides={"x": case.x})
     if too_big:
         return
     (mod, mod_y), (fn, fn_y) = out.items()
     equal(mod_y, fn_y, f"{mod} vs {fn}", sides={"x": case.x, "w": case.w, mod: mod_y, fn: fn_y})
-    exp = ref.direct(ref.pad_input(case.x, ((p.ph, p.ph), (p.pw, p.pw)), "reflect"), case.w)
+    exp = ref.direct(ref.pad_input(case.x, p.pads, "reflect"), case.w)
     equal(mod_y, exp, f"{mod} vs the conv of np.pad(mode='reflect')", sides={"x": case.x, "w": case.w})
 
 

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from convspec.claims import HOLDS, claim
 from convspec.drawing.strategies import conv_problems
+from convspec.errors import Mismatch
 from convspec.model.case import Case
 from convspec.model.problem import Problem
-from convspec.truth.check import Mismatch
 
 GROUPS_SRC = "convspec contract (grouped conv: y[n, o] sums over group o // (C_out/G)'s channels only); issue 20"
 

@@ -149,7 +149,7 @@ def test_repro_files_go_to_the_configured_directory(tmp_path, monkeypatch):
     from convspec.model.problem import Problem
     from convspec.search.engine import save_case
     monkeypatch.setenv("CONVSPEC_REPRO_DIR", str(tmp_path / "cases"))
-    case = Case(Problem(n=1, c=1, h=2, w=2, o=1, kh=1, kw=1), {"x": np.ones((1, 1, 2, 2)), "w": np.ones((1, 1, 1, 1))})
+    case = Case(Problem(n=1, c=1, spatial=(2, 2), o=1, kernel=(1, 1)), {"x": np.ones((1, 1, 2, 2)), "w": np.ones((1, 1, 1, 1))})
     path = save_case(case)
     assert path.startswith(str(tmp_path / "cases")) and os.path.exists(path)
     monkeypatch.delenv("CONVSPEC_REPRO_DIR")

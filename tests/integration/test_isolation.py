@@ -20,16 +20,15 @@ import time
 import numpy as np
 import pytest
 
-from convspec.backends.base import ImplError, load_impl
+from convspec.backends.base import load_impl
 from convspec.claims import REGISTRY, load_builtin
+from convspec.errors import ContractViolation, Hang, ImplError, Mismatch, PeerClosed, ProtocolError
 from convspec.isolation import protocol
 from convspec.isolation.supervisor import describe_status, load_isolated
 from convspec.model.case import Case
-from convspec.model.contract import Hang
 from convspec.model.problem import Problem
 from convspec.search import profiles
 from convspec.search.engine import run_claim
-from convspec.truth.check import ContractViolation, Mismatch
 from tests.conftest import gallery_path
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -130,16 +129,16 @@ def test_protocol_arena_round_trip_and_rejections():
     header, out = _round_trip({"type": "result"}, [("big", big), ("small", small)], arena)
     assert np.array_equal(out[0][1], big) and np.array_equal(out[1][1], small)
     arena.close()
-    with pytest.raises(protocol.ProtocolError, match="expected a frame starting with"):
+    with pytest.raises(ProtocolError, match="expected a frame starting with"):
         protocol.decode_header(b"HELO\x00\x00\x00\x00")
-    with pytest.raises(protocol.ProtocolError, match="unknown dtype 'float128'"):
+    with pytest.raises(ProtocolError, match="unknown dtype 'float128'"):
         protocol.array_specs({"type": "x", "arrays": [{"dtype": "float128", "shape": [1]}]})
-    with pytest.raises(protocol.ProtocolError, match="bad shape"):
+    with pytest.raises(ProtocolError, match="bad shape"):
         protocol.array_specs({"type": "x", "arrays": [{"dtype": "float64", "shape": [-1]}]})
     r, w = os.pipe()
     os.write(w, protocol.encode({"type": "result"}, [("y", np.ones(4))])[0] + b"\x00" * 8)   # 8 of 32 bytes
     os.close(w)
-    with pytest.raises(protocol.PeerClosed):
+    with pytest.raises(PeerClosed):
         protocol.Reader(r).read_frame()
     os.close(r)
     assert protocol.encode_param((np.int64(2), 1)) == [2, 1] and protocol.decode_param([2, 1]) == (2, 1)
@@ -240,7 +239,7 @@ def seam_yardstick():
     """How far hypothesis shrinks an ordinary wrong result past the seam, in process: the case every
     fault past the same seam must shrink to as well."""
     o = run_claim(claim(pinned=False), load_impl(isolated("wrong_past_seam")), profiles.get("ci"))
-    assert not o.ok and isinstance(o.failure, Mismatch) and o.case.problem.w > 3, o.message
+    assert not o.ok and isinstance(o.failure, Mismatch) and o.case.problem.spatial[-1] > 3, o.message
     return o.case.problem
 
 
@@ -254,7 +253,7 @@ def test_fault_is_a_failure_shrunk_to_the_seam(name, needle, memory, seconds, se
     assert needle in o.message, o.message
     assert o.case is not None and str(o.case.problem) in o.message
     assert o.case.problem == seam_yardstick, f"shrunk to {o.case.problem}; a wrong result shrinks to {seam_yardstick}"
-    assert o.case.problem.w > 3 and took < seconds, (o.case.problem, f"took {took:.0f}s")
+    assert o.case.problem.spatial[-1] > 3 and took < seconds, (o.case.problem, f"took {took:.0f}s")
     assert be.ops["conv2d"](np.ones((1, 1, 2, 3)), np.ones((1, 1, 1, 1))).shape == (1, 1, 2, 3)   # still serving
 
 
@@ -262,7 +261,7 @@ def test_fault_is_a_failure_shrunk_to_the_seam(name, needle, memory, seconds, se
 def test_fault_on_a_pinned_example_is_reported(name, needle, memory, closing):
     be = closing(load_isolated(isolated(name), memory_limit_mb=memory))
     o = run_claim(claim(), be, profiles.get("ci"))
-    assert not o.ok and o.found == "broken" and needle in o.message and o.case.problem.w > 3, o.message
+    assert not o.ok and o.found == "broken" and needle in o.message and o.case.problem.spatial[-1] > 3, o.message
 
 
 def test_hang_budget_stops_the_search_at_a_hanging_case(closing, monkeypatch):
@@ -272,7 +271,7 @@ def test_hang_budget_stops_the_search_at_a_hanging_case(closing, monkeypatch):
     be.worker.hang_budget = 4 * be.caps.timeout
     o = run_claim(claim(pinned=False), be, profiles.get("ci"))
     assert isinstance(o.failure, Hang) and "shrinking stopped here: 4 hangs" in o.message, o.message
-    assert o.found == "broken" and o.case.problem.w > 3
+    assert o.found == "broken" and o.case.problem.spatial[-1] > 3
 
 
 def test_hang_is_cut_in_native_code_and_not_rerun(closing):
@@ -447,10 +446,10 @@ def test_c_server_declines_other_dtypes_and_reports_unknown_codes(c_servers, clo
     it does not know: the suite's TransportError, and the server is replaced."""
     import ml_dtypes
 
-    from convspec.isolation.supervisor import Declined, TransportError
+    from convspec.errors import RemoteDeclined, TransportError
     be = closing(load_isolated(cmd=c_servers["conv_server"]))
     x, w = np.ones((1, 1, 2, 2), np.int8), np.ones((1, 1, 1, 1), np.int8)
-    with pytest.raises(Declined, match=r"^c-direct.conv2d declined the call: NotImplementedError: conv_server computes "
+    with pytest.raises(RemoteDeclined, match=r"^c-direct.conv2d declined the call: NotImplementedError: conv_server computes "
                                        r".*not int8"):
         be.ops["conv2d"](x, w)
     with pytest.raises(ContractViolation, match=r"c-direct.conv2d raised ValueError: conv2d takes x \(N,C,H,W\)"):
@@ -480,7 +479,7 @@ def test_c_server_with_planted_bug_is_caught_and_shrunk(c_servers, closing):
     o = run_claim(claim(pinned=False), be, profiles.get("ci"))             # the search finds and shrinks it
     assert not o.ok and isinstance(o.failure, Mismatch), o.message
     p = o.case.problem
-    assert p.w > 3 and p.kw >= 1 and "c-direct-bug.conv2d vs the definition" in o.message
+    assert p.spatial[-1] > 3 and p.kernel[-1] >= 1 and "c-direct-bug.conv2d vs the definition" in o.message
     assert "repro" in o.repro and "--impl-cmd" in o.repro and c_servers["conv_server_bug"] in o.repro, o.repro
 
 

@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from convspec.errors import ImplError
 from convspec.isolation import loader
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -213,8 +214,9 @@ def test_declarations_fail_loudly():
     from hypothesis import strategies as st
     from hypothesis.errors import InvalidArgument
 
-    from convspec.claims import HOLDS, REGISTRY, InvalidClaim, claim
+    from convspec.claims import HOLDS, REGISTRY, claim
     from convspec.drawing import strategies
+    from convspec.errors import InvalidClaim
 
     def declare(**kw):
         base = dict(id="selftest-declaration", statement="s", source="selftest", needs={"conv2d"}, expected=HOLDS,
@@ -273,14 +275,13 @@ def test_every_backend_op_is_declared():
 
 def test_isolation_options():
     """--isolation none loads in-process; --memory-limit needs a worker; a bad isolation word is named."""
-    from convspec.backends import base as backends
     path = os.path.join(EXAMPLES, "conv_correct.py")
     be = loader.load(path, isolation="none", timeout=7)
     assert be.caps.timeout == 7 and getattr(be, "worker", None) is None
     assert be.repro_args[:2] == ("--impl", path) and "--isolation" in be.repro_args
-    with pytest.raises(backends.ImplError, match="--memory-limit needs --isolation process"):
+    with pytest.raises(ImplError, match="--memory-limit needs --isolation process"):
         loader.load(path, isolation="none", memory_limit_mb=100)
-    with pytest.raises(backends.ImplError, match="--isolation"):
+    with pytest.raises(ImplError, match="--isolation"):
         loader.load(path, isolation="thread")
 
 

@@ -8,11 +8,11 @@
   implementation run in this process, for every dtype: over ``--isolation=process`` (the fork
   server), a Python ``--impl-cmd`` server (``python -m convspec.isolation.worker``), and a featureless Python
   server (plain frames, JSON parameters: what a server in another language sees).
-* ``NotImplementedError`` (and a subclass) in the worker is :class:`~convspec.isolation.supervisor.Declined` (a
-  :class:`convspec.truth.check.Declined`, also through the in-process guard); a
+* ``NotImplementedError`` (and a subclass) in the worker is :class:`~convspec.errors.RemoteDeclined` (a
+  :class:`convspec.errors.Declined`, also through the in-process guard); a
   ``ValueError``, or a class that is merely *named* NotImplementedError, stays the ContractViolation it
   was.  A call the suite cannot encode (parent side) or the worker cannot decode (worker side) is
-  :class:`~convspec.isolation.supervisor.TransportError`, the suite's own error, and never reaches the implementation.
+  :class:`~convspec.errors.TransportError`, the suite's own error, and never reaches the implementation.
 """
 
 from __future__ import annotations
@@ -26,11 +26,10 @@ import numpy as np
 import pytest
 
 from convspec.backends.base import load_impl
+from convspec.errors import ContractViolation, Declined, ProtocolError, RemoteDeclined, TransportError
 from convspec.isolation import protocol
-from convspec.isolation.supervisor import Declined, TransportError, load_isolated
+from convspec.isolation.supervisor import load_isolated
 from convspec.model.problem import DTYPES
-from convspec.truth import check
-from convspec.truth.check import ContractViolation
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -177,9 +176,9 @@ def test_arena_round_trip_is_bit_exact(key):
 
 
 def test_undecodable_dtype_names_itself():
-    with pytest.raises(protocol.ProtocolError, match=r"array 'x': dtype float8_e4m3fn cannot travel"):
+    with pytest.raises(ProtocolError, match=r"array 'x': dtype float8_e4m3fn cannot travel"):
         protocol.encode({"type": "call"}, [("x", np.zeros(3, ml_dtypes.float8_e4m3fn))])
-    with pytest.raises(protocol.ProtocolError, match="unknown dtype 'float8_e4m3fn'"):
+    with pytest.raises(ProtocolError, match="unknown dtype 'float8_e4m3fn'"):
         protocol.array_specs({"type": "x", "arrays": [{"name": "x", "dtype": "float8_e4m3fn", "shape": [1]}]})
 
 
@@ -248,16 +247,16 @@ def test_not_implemented_is_declined_and_nothing_else_is(transport):
     def call(n):
         return be.ops["conv2d"](np.ones((n, 1, 2, 2), BF16), w)
 
-    with pytest.raises(Declined) as declined:
+    with pytest.raises(RemoteDeclined) as declined:
         call(5)
     e = declined.value
     assert str(e) == "numpy-direct.conv2d declined the call: NotImplementedError: batch 5 is not implemented"
-    assert isinstance(e, check.Declined) and not isinstance(e, (ContractViolation, AssertionError))
+    assert isinstance(e, Declined) and not isinstance(e, (ContractViolation, AssertionError))
     named = e.on("n5c1h2w2_o1k1x1_bf16", "the case")
     assert str(named) == ("numpy-direct.conv2d declined n5c1h2w2_o1k1x1_bf16: NotImplementedError: "
                           "batch 5 is not implemented") and named.case == "the case"
     assert "batch 5" in e.remote_traceback
-    with pytest.raises(Declined, match=r"declined the call: Refusal: batch 7 declined by a subclass"):
+    with pytest.raises(RemoteDeclined, match=r"declined the call: Refusal: batch 7 declined by a subclass"):
         call(7)
     with pytest.raises(ContractViolation, match=r"^numpy-direct.conv2d raised ValueError: batch 4 is wrong$"):
         call(4)
@@ -271,7 +270,7 @@ def test_the_guard_passes_a_declined_call_on(transport):
     from convspec.model.case import Case
     from convspec.model.problem import Problem
     be, _ = transport
-    with pytest.raises(check.Declined, match=r"^numpy-direct.conv2d declined .*NotImplementedError: batch 5"):
+    with pytest.raises(Declined, match=r"^numpy-direct.conv2d declined .*NotImplementedError: batch 5"):
         be.call("conv2d", Case.seeded(Problem.parse("n5c1h3w3_o1k1x1_bf16"), 0))
 
 

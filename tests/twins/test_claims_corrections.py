@@ -87,7 +87,7 @@ def test_fold_outside_cases_are_not_covered_once(case):
 
 def test_fold_searches_reach_every_class():
     inside, outside = L.fold_cases(True), L.fold_cases(False)
-    _reaches(inside, lambda c: c.problem.sh != c.problem.kh and c.problem.h == c.problem.kh > 1,
+    _reaches(inside, lambda c: c.problem.stride[0] != c.problem.kernel[0] and c.problem.spatial[0] == c.problem.kernel[0] > 1,
              "a single patch with stride != kernel (inside)")
     _reaches(outside, lambda c: (_torch_coverage(c.problem) == 0).any(), "an uncovered pixel (outside)")
     _reaches(outside, lambda c: (_torch_coverage(c.problem) > 1).any(), "a pixel covered twice (outside)")
@@ -146,7 +146,7 @@ def test_zero_spatial_must_raise_whatever_the_padding():
 
 def test_empty_batch_search_reaches_padding_that_covers_the_kernel():
     strat = REGISTRY["empty-batch-ok-zero-spatial-raises"].cases(backends.get("torch"))
-    _reaches(strat, lambda c: 2 * c.problem.ph >= c.problem.ekh and 2 * c.problem.pw >= c.problem.ekw,
+    _reaches(strat, lambda c: all(2 * lo >= e for (lo, _), e in zip(c.problem.pads, c.problem.extent)),
              "padding that covers the dilated kernel")
 
 
@@ -175,14 +175,13 @@ def test_np_convolve_search_reaches_equal_length_floats():
 # -- conv-transpose-is-adjoint --------------------------------------------------------------------------
 
 def _op(p):
-    ho, wo = p.out_hw()
-    return (p.h - ((ho - 1) * p.sh - 2 * p.ph + p.dh * (p.kh - 1) + 1),
-            p.w - ((wo - 1) * p.sw - 2 * p.pw + p.dw * (p.kw - 1) + 1))
+    return tuple(L - ((o - 1) * s - 2 * lo + e) for L, o, s, (lo, _), e in zip(p.spatial, p.out_spatial(), p.stride,
+                                                                             p.pads, p.extent))
 
 
 def _old_skip(p):
     op = _op(p)
-    return max(op) >= max(p.sh, p.dh) or max(op) >= max(p.sw, p.dw)
+    return any(max(op) >= max(s, d) for s, d in zip(p.stride, p.dilation))
 
 
 def conv_transpose_checks_other_axis(y, w, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
@@ -200,7 +199,7 @@ def conv_transpose_checks_other_axis(y, w, stride=1, padding=0, output_padding=0
 def test_conv_transpose_tests_every_case():
     be = _with("torch", "conv-transpose-checks-other-axis",
                **{"torch.F": FakeF(conv_transpose2d=conv_transpose_checks_other_axis)})
-    p = Problem(h=7, w=3, kh=2, kw=1, sh=3, sw=1)                 # output_padding (2, 0): the old test skipped it
+    p = Problem(spatial=(7, 3), kernel=(2, 1), stride=(3, 1))    # output_padding (2, 0): the old test skipped it
     assert _old_skip(p) and _op(p) == (2, 0)
     case = Case(p, {"x": np.arange(21.0).reshape(p.x_shape) - 10, "w": np.array([[[[1.0], [-2.0]]]])})
     _stage("conv-transpose-is-adjoint", be, case, "has shape")

@@ -356,7 +356,7 @@ def test_same_stride_search_reaches_every_rank_strided_and_not():
 # -- 4. reflect in the module path -------------------------------------------------------------------------
 
 def _reflect_case(h, w, ph, pw):
-    p = Problem(h=h, w=w, kh=1, kw=2, ph=ph, pw=pw)
+    p = Problem(spatial=(h, w), kernel=(1, 2), pads=(ph, pw))
     return Case(p, {"x": np.arange(h * w, dtype=np.float64).reshape(p.x_shape) - 2, "w": np.array([[[[1.0, -3.0]]]])})
 
 
@@ -371,9 +371,9 @@ def test_reflect_stages(pad, case, fragment):
 
 def test_reflect_search_reaches_each_axis_too_large_alone():
     def big(c):
-        return c.problem.ph >= c.problem.h, c.problem.pw >= c.problem.w
+        return tuple(lo >= L for (lo, _), L in zip(c.problem.pads, c.problem.spatial))
     for want in ((True, False), (False, True), (False, False)):
-        _reaches(PF.reflect_module_cases(), lambda c, want=want: big(c) == want and min(c.problem.ph, c.problem.pw) > 0,
+        _reaches(PF.reflect_module_cases(), lambda c, want=want: big(c) == want and min(lo for lo, _ in c.problem.pads) > 0,
                  f"padding too large on (H, W) = {want}")
 
 

@@ -7,10 +7,10 @@ import time
 import numpy as np
 import pytest
 
+from convspec.errors import ContractViolation, Hang
 from convspec.model.case import Case
-from convspec.model.contract import Hang, guarded_call
+from convspec.model.contract import guarded_call
 from convspec.model.problem import Problem
-from convspec.truth.check import ContractViolation
 
 P = Problem.parse("n1c1h4w4_o1k3x3_f32")
 CASE = Case.seeded(P, 0)
@@ -219,7 +219,8 @@ def test_a_result_changed_after_it_was_returned_is_named():
 
 
 def test_declared_determinism_is_checked_bitwise():
-    from convspec.model.contract import Nondeterministic, ResultLog, logging_results
+    from convspec.errors import Nondeterministic
+    from convspec.model.contract import ResultLog, logging_results
     rng = np.random.default_rng(0)
     with logging_results(ResultLog(rerun={"impl"})), pytest.raises(Nondeterministic) as e:
         call(lambda x, w, b, **k: GOOD + rng.random(GOOD.shape).astype(np.float32))

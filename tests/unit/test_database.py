@@ -15,6 +15,7 @@ from hypothesis import Phase, settings
 from hypothesis.database import DirectoryBasedExampleDatabase, InMemoryExampleDatabase, ReadOnlyDatabase
 
 from convspec.claims import REGISTRY, load_builtin
+from convspec.errors import DatabaseError
 from convspec.search import database
 from convspec.search.engine import build_test, database_key, run_built
 from tests.conftest import gallery_path
@@ -32,19 +33,19 @@ def test_the_setting(tmp_path):
     assert isinstance(database.gate_view(str(tmp_path / "db")), ReadOnlyDatabase)
     assert database.gate_view(None) is None and database.gate_view("") is None
     (tmp_path / "file").write_text("x")
-    with pytest.raises(database.DatabaseError, match="not a directory"):
+    with pytest.raises(DatabaseError, match="not a directory"):
         database.open_database(str(tmp_path / "file"))
-    with pytest.raises(database.DatabaseError, match="unknown scheme"):
+    with pytest.raises(DatabaseError, match="unknown scheme"):
         database.open_database("s3://bucket/db")
     try:
         import redis  # noqa: F401
     except ImportError:
-        with pytest.raises(database.DatabaseError, match="needs the redis package"):
+        with pytest.raises(DatabaseError, match="needs the redis package"):
             database.open_database("redis://127.0.0.1:6379/0")
     else:
         from hypothesis.extra.redis import RedisExampleDatabase
         assert isinstance(database.open_database("redis://127.0.0.1:1/0"), RedisExampleDatabase)  # connects lazily
-        with pytest.raises(database.DatabaseError, match="no host"):
+        with pytest.raises(DatabaseError, match="no host"):
             database.open_database("redis:///0")
 
 

@@ -11,7 +11,7 @@ from hypothesis import settings
 from hypothesis.database import InMemoryExampleDatabase
 
 from convspec.claims import REGISTRY, load_builtin
-from convspec.model.contract import Nondeterministic
+from convspec.errors import Nondeterministic
 from convspec.model.forms import CallForm
 from convspec.search.engine import build_test, database_key, run_claim, run_once
 from tests.conftest import gallery_path
@@ -138,8 +138,8 @@ def test_a_refutation_that_does_not_replay_is_named_nondeterministic():
     """Searches for expected counterexamples do not re-run failures; hypothesis's own replay notices a
     failure that does not repeat, and the engine names it instead of reporting an error."""
     from convspec.claims import REFUTED
+    from convspec.errors import Mismatch
     from convspec.search.engine import search
-    from convspec.truth.check import Mismatch
     calls = []
 
     def once(be, case):

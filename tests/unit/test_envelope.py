@@ -21,14 +21,14 @@ def _load(name):
 
 def test_seam_problems_cross_every_power_of_two():
     ps = seam_problems()
-    wo = {p.out_hw()[1] for p in ps}
-    ho = {p.out_hw()[0] for p in ps}
+    wo = {p.out_spatial()[-1] for p in ps}
+    ho = {p.out_spatial()[-2] for p in ps}
     assert set(SEAM_EXTENTS) <= wo and set(SEAM_EXTENTS) <= ho
     assert {63, 64, 65} <= {p.c // p.g for p in ps} and {63, 64, 65} <= {p.o for p in ps}
     assert {15, 16, 17} <= {p.n for p in ps}
-    assert {11, 13} <= {p.kh for p in ps}
-    assert max(p.ekh for p in ps) >= 40 and max(p.ekw for p in ps) >= 40
-    assert any(p.sh > p.kh for p in ps)
+    assert {11, 13} <= {p.kernel[-2] for p in ps}
+    assert max(p.extent[-2] for p in ps) >= 40 and max(p.extent[-1] for p in ps) >= 40
+    assert any(p.stride[-2] > p.kernel[-2] for p in ps)
 
 
 def test_large_tier_reaches_past_every_seam():
@@ -38,13 +38,13 @@ def test_large_tier_reaches_past_every_seam():
 
     def record(case):
         p = case.problem
-        seen["w"] = max(seen["w"], p.w, p.h)
+        seen["w"] = max(seen["w"], *p.spatial)
         seen["cin"] = max(seen["cin"], p.c // p.g)
         seen["cout"] = max(seen["cout"], p.o // p.g)
         seen["n"] = max(seen["n"], p.n)
-        seen["k"] = max(seen["k"], p.kh, p.kw)
-        seen["ext"] = max(seen["ext"], p.ekh, p.ekw)
-        seen["stride>k"] = max(seen["stride>k"], int(p.sh > p.kh or p.sw > p.kw))
+        seen["k"] = max(seen["k"], *p.kernel)
+        seen["ext"] = max(seen["ext"], *p.extent)
+        seen["stride>k"] = max(seen["stride>k"], int(any(s > k for s, k in zip(p.stride, p.kernel))))
         return False
 
     with pytest.raises(NoSuchExample):   # we only want the draws
@@ -57,7 +57,7 @@ def test_large_tier_reaches_past_every_seam():
 
 
 @pytest.mark.parametrize(("name", "measure", "expected"), [
-    ("seam_output_columns_64", lambda p: p.out_hw()[1], 65),
+    ("seam_output_columns_64", lambda p: p.out_spatial()[-1], 65),
     ("seam_channel_block_32", lambda p: p.c // p.g, 33),
     ("seam_batch_chunk_8", lambda p: p.n, 9),
 ])

@@ -12,11 +12,11 @@ from hypothesis import given, settings
 
 from convspec.backends.base import Backend, Capabilities, get
 from convspec.drawing.strategies import transpose_cases, transpose_problems
+from convspec.errors import ContractViolation, DescriptorError, Mismatch
 from convspec.model.case import Case
 from convspec.model.contract import CONTRACT, FAMILY, op_kind, op_rank
-from convspec.model.problem import DescriptorError, Problem, TransposeProblem, parse_any, transpose_out
+from convspec.model.problem import Problem, TransposeProblem, parse_any, transpose_out
 from convspec.truth import reference as ref
-from convspec.truth.check import ContractViolation, Mismatch
 from convspec.truth.oracle import check_family, family_expect_acc
 from convspec.truth.tolerance import ACCUMULATIONS
 
@@ -32,8 +32,8 @@ def test_transpose_descriptor_round_trips(p):
 
 def test_transpose_descriptor_fields():
     p = TransposeProblem.parse("tn2c4h3w3_o6k3x2_s2x1_p1x0_op1x0_d1x2_g2")
-    assert (p.n, p.c, p.h, p.w, p.o, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.oph, p.opw, p.dh, p.dw, p.g) == \
-        (2, 4, 3, 3, 6, 3, 2, 2, 1, 1, 0, 1, 0, 1, 2, 2)
+    assert (p.n, p.c, p.spatial, p.o, p.kernel, p.stride, p.pads, p.out_pad, p.dilation, p.g) == \
+        (2, 4, (3, 3), 6, (3, 2), (2, 1), ((1, 1), (0, 0)), (1, 0), (1, 2), 2)
     assert str(p) == "tn2c4h3w3_o6k3x2_s2x1_p1x0_op1x0_d1x2_g2_nobias_f64_int"
     assert p.w_shape == (4, 3, 3, 2)                     # torch's layout (C_in, C_out/G, kH, kW)
     assert p.y_shape == (2, 6, 2 * 2 - 2 + 2 + 1 + 1, 2 * 1 + 2 * 1 + 1)   # (H-1)s - 2p + d(k-1) + op + 1
@@ -54,7 +54,7 @@ def test_invalid_transpose_problems(text, why):
 
 def test_output_padding_below_dilation_is_valid_but_not_a_gradient():
     p = TransposeProblem.parse("tn1c1h3w3_o1k2_s1_op1x0_d2")
-    assert p.oph == 1 and not p.gradient_ok
+    assert p.out_pad == (1, 0) and not p.gradient_ok
     assert transpose_out(3, 2, 1, 0, 1, 2) == p.y_shape[2] == 6
 
 
@@ -85,9 +85,10 @@ def test_adjoint_of_the_reference_with_output_padding_at_or_above_the_stride():
     fp = p.forward()
     a = rng.integers(-4, 5, fp.x_shape).astype(np.float64)
     y = ref.direct(a, w, **fp.kwargs(), exact=True)
-    assert y.shape[2] > p.h                              # op >= stride: conv2d has more rows than x
+    h, w_ = p.spatial
+    assert y.shape[2] > h                                # op >= stride: conv2d has more rows than x
     ct = ref.conv_transpose2d(x, w, **p.kwargs(), exact=True)
-    assert np.sum(y[:, :, :p.h, :p.w] * x.astype(int)) == np.sum(a.astype(int) * ct)
+    assert np.sum(y[:, :, :h, :w_] * x.astype(int)) == np.sum(a.astype(int) * ct)
 
 
 #: the rank-2 family ops; every rank: :data:`FAMILY` with :data:`RANK_CASES`

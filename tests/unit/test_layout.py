@@ -11,16 +11,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from convspec.backends.base import Backend, Capabilities, ImplError, get, load_impl
+from convspec.backends.base import Backend, Capabilities, get, load_impl
 from convspec.claims import REGISTRY, applicable, load_builtin, ranked
 from convspec.drawing.strategies import conv_cases, transpose_cases
+from convspec.errors import ContractViolation, ImplError
 from convspec.model import layout
 from convspec.model.case import Case
 from convspec.model.ops import CONTRACT, LABELS, RANKS, op_kind, op_rank
 from convspec.model.problem import Problem
 from convspec.search.engine import run_claim
 from convspec.truth import reference as ref
-from convspec.truth.check import ContractViolation
 from tests.conftest import gallery_path
 
 load_builtin()
@@ -134,7 +134,8 @@ def test_requires_words_pick_the_layout():
     ok, why = applicable(cl, get("numpy"))
     assert not ok and "declares layout NCHW" in why
     assert applicable(cl, get("numpy-nhwc"))[0] and applicable(cl, get("torch-channels-last"))[0]
-    from convspec.claims import HOLDS, InvalidClaim, claim
+    from convspec.claims import HOLDS, claim
+    from convspec.errors import InvalidClaim
     c = claim(id="selftest-needs-nchw", statement="s", source="s", needs={"conv2d"}, expected=HOLDS,
               requires={"nchw"}, cases=st.none())(lambda be, case: None)
     REGISTRY.pop(c.id)

@@ -25,6 +25,7 @@ from hypothesis import settings
 
 from convspec.backends import base as backends
 from convspec.claims import REGISTRY, applicable, load_builtin
+from convspec.errors import MachineOverrideError
 from convspec.model import machine as M
 from convspec.search.engine import run_claim
 
@@ -126,7 +127,7 @@ def test_cpu_features_override(text, want):
     ("avx2;fma", "'avx2;fma' is not a CPU flag"),
 ])
 def test_cpu_features_override_errors_name_the_variable_and_item(text, fragment):
-    with pytest.raises(M.MachineOverrideError, match=M.ENV_FEATURES) as e:
+    with pytest.raises(MachineOverrideError, match=M.ENV_FEATURES) as e:
         M.facts({M.ENV_FEATURES: text})
     assert fragment in str(e.value)
 
@@ -136,7 +137,7 @@ def test_cpu_features_override_errors_name_the_variable_and_item(text, fragment)
     ("gpu=", "'gpu=' is not key=value"),
 ])
 def test_machine_override_errors_name_the_variable_and_item(text, fragment):
-    with pytest.raises(M.MachineOverrideError, match=M.ENV_MACHINE) as e:
+    with pytest.raises(MachineOverrideError, match=M.ENV_MACHINE) as e:
         M.facts({M.ENV_MACHINE: text})
     assert fragment in str(e.value)
 

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from convspec.backends.base import Capabilities
 from convspec.drawing.strategies import conv_problems, signal_problems
-from convspec.model.problem import DescriptorError, Problem, SignalProblem, parse_any
+from convspec.errors import DescriptorError
+from convspec.model.problem import Problem, SignalProblem, parse_any
 
 
 @given(conv_problems(Capabilities(dtypes=("f64", "f32", "f16"))))
@@ -24,8 +25,8 @@ def test_signal_descriptor_round_trips(p):
 
 def test_short_descriptor_from_the_issue():
     p = Problem.parse("n2c4h7w9_o6k3x2_s2x1_p1x0_d1x2_g2")
-    assert (p.n, p.c, p.h, p.w, p.o, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw, p.g) == \
-        (2, 4, 7, 9, 6, 3, 2, 2, 1, 1, 0, 1, 2, 2)
+    assert (p.n, p.c, p.spatial, p.o, p.kernel, p.stride, p.pads, p.dilation, p.g) == \
+        (2, 4, (7, 9), 6, (3, 2), (2, 1), ((1, 1), (0, 0)), (1, 2), 2)
     assert str(p) == "n2c4h7w9_o6k3x2_s2x1_p1x0_d1x2_g2_nobias_f64_int"
     assert p.y_shape == (2, 6, 4, 7)          # floor((7+2-2-1)/2)+1 = 4, floor((9+0-2-1)/1)+1 = 7
 
@@ -50,3 +51,17 @@ def test_signal_shapes(m, q):
     assert sp.out_shape() == (m + q - 1,) * 2
     assert sp.with_(mode="same").out_shape() == (m, m)
     assert sp.with_(mode="valid").out_shape() == (abs(m - q) + 1,) * 2
+
+
+def test_the_tuple_fields_are_the_only_spelling():
+    """A problem is built, replaced and read through its tuple fields; the per-axis scalar names of earlier
+    versions (kh, ph, ...) are no fields, keywords or properties."""
+    p = Problem(spatial=(7, 9), kernel=(3, 2), stride=2, pads=((1, 0), (0, 2)))
+    assert (p.rank, p.stride, p.dilation, p.out_spatial()) == (2, (2, 2), (1, 1), (3, 5))
+    assert p.with_(kernel=(1, 1)).kernel == (1, 1) and p.with_(pads=1).pads == ((1, 1), (1, 1))
+    for name in ("h", "w", "kh", "kw", "sh", "ph", "dw", "ekh", "out_hw"):
+        assert not hasattr(p, name), name
+    with pytest.raises(TypeError):
+        Problem(kh=3)
+    with pytest.raises(TypeError, match="unknown field 'kh'"):
+        p.with_(kh=3)

@@ -24,7 +24,8 @@ nan, inf = math.nan, math.inf
 def brute_codes(case, padding_terms):
     """Each output as a Python float sum of its terms, in IEEE arithmetic (independent of the reference)."""
     p = case.problem
-    ho, wo = p.out_hw()
+    (ho, wo), (h, w), (kh, kw), (sh, sw), (dh, dw) = p.out_spatial(), p.spatial, p.kernel, p.stride, p.dilation
+    (ph, _), (pw, _) = p.pads
     cg, og = p.c // p.g, p.o // p.g
     out = np.zeros((p.n, p.o, ho, wo), dtype=np.int8)
     for n in range(p.n):
@@ -34,10 +35,10 @@ def brute_codes(case, padding_terms):
                 for j in range(wo):
                     terms = []
                     for c in range(cg):
-                        for u in range(p.kh):
-                            for v in range(p.kw):
-                                r, s = i * p.sh + u * p.dh - p.ph, j * p.sw + v * p.dw - p.pw
-                                if 0 <= r < p.h and 0 <= s < p.w:
+                        for u in range(kh):
+                            for v in range(kw):
+                                r, s = i * sh + u * dh - ph, j * sw + v * dw - pw
+                                if 0 <= r < h and 0 <= s < w:
                                     xv = float(case.x[n, g * cg + c, r, s])
                                 elif padding_terms:
                                     xv = 0.0

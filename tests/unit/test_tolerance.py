@@ -35,7 +35,7 @@ SENS_SHAPES = [(1, 1, False), (1, 1, True), (3, 3, False), (16, 3, True), (16, 7
 
 
 def _dyadic_cases(c, k, bias, dtype, seeds=4, window=None):
-    p = Problem(n=1, c=c, h=k + 3, w=k + 3, o=2, kh=k, kw=k, bias=bias, dtype=dtype, regime="dya")
+    p = Problem(n=1, c=c, spatial=(k + 3, k + 3), o=2, kernel=(k, k), bias=bias, dtype=dtype, regime="dya")
     if window is not None:
         return [Case.dyadic(p, s, window) for s in range(seeds)]
     return [Case.seeded(p, s) for s in range(seeds)]
@@ -82,7 +82,7 @@ def test_fp16_accumulation_fails_at_k9_on_float_data():
     """The f16/bf16 bound has no input-rounding term (the data are already f16): an fp16-accumulating
     conv at K = 9 is rejected on float data too, not only on dyadic data."""
     assert ACCUMULATIONS["f16"].e_in == 0 and ACCUMULATIONS["bf16"].e_in == 0 and ACCUMULATIONS["tf32"].e_in > 0
-    p = Problem(n=2, c=1, h=12, w=12, o=4, kh=3, kw=3, dtype="f16", regime="flt")
+    p = Problem(n=2, c=1, spatial=(12, 12), o=4, kernel=(3, 3), dtype="f16", regime="flt")
     rng = np.random.default_rng(0)
     case = Case(p, {"x": np.abs(rng.standard_normal(p.x_shape)).astype(np.float16),
                     "w": np.abs(rng.standard_normal(p.w_shape)).astype(np.float16)})

@@ -34,7 +34,8 @@ def factory(module: str):
     is not installed gives a backend that is unavailable (its claims skip with the import error)."""
     def make():
         # lazy: the loader imports the supervisor, which imports backends.base, which lists the zoo
-        from convspec.backends.base import Backend, ImplError
+        from convspec.backends.base import Backend
+        from convspec.errors import ImplError
         from convspec.isolation.loader import load
         name = backend_name(module)
         try:

@@ -212,17 +212,6 @@ def problem_for(kind: str, lv: dict, caps):
     return p, (p.kwargs() if kind == "transpose" else p.grad_kwargs())
 
 
-def array_shapes(kind: str, p) -> dict:
-    """The shapes of the op's input arrays by argument name (those with a memory-form factor)."""
-    if kind == "signal":
-        return {"a": p.a, "k": p.k}
-    if kind in ("conv", "transpose"):
-        return {"x": p.x_shape, "w": p.w_shape, **({"b": p.b_shape} if p.bias else {})}
-    if kind == "input":
-        return {"w": p.w_shape, "grad_out": p.x_shape}
-    return {"x": p.y_shape, "grad_out": p.x_shape}       # weight: the forward input and grad_out
-
-
 @lru_cache(maxsize=None)
 def form_matters(shape, lay: str) -> bool:
     """Whether memory layout ``lay`` changes an array of ``shape`` from a plain C-contiguous one: the strides
