@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from convspec.claims import all_claims, applicable
+from convspec.errors import fault_of
 from convspec.reporting.report import LEGEND, ratio_words, verdict_cell, verdict_mark
 from convspec.reporting.results import AUDIT_SCHEMA, describe_error, not_applicable_dict, number, outcome_dict
 from convspec.search.engine import run_claim
@@ -92,6 +93,36 @@ def _cex_lines(res: AuditResult):
             yield c, be, v, first
 
 
+#: the failures that are faults of a library's own code rather than wrong values: the process died or hung
+#: (:func:`convspec.errors.fault_of`)
+LIBRARY_FAULTS = ("crashed", "hung")
+
+
+def faults(res: AuditResult) -> list:
+    """Every crash and hang of a backend on valid input, as findings: [(claim, backend, outcome)].  A backend
+    that runs behind the worker boundary (every zoo backend, every --impl) that crashes or hangs is reported
+    with the shrunk problem and a repro command that reruns it in a child process; the audit goes on."""
+    return [(c, be, v) for c in res.claims for be in res.backends
+            if not isinstance(v := res.cells.get((c.id, be.name), ""), str)
+            and fault_of(v.failure) in LIBRARY_FAULTS]
+
+
+def fault_dict(c, be, v) -> dict:
+    return {"claim": c.id, "backend": be.name, "library": be.library or None, "version": be.version or None,
+            "fault": fault_of(v.failure), "descriptor": str(v.case.problem) if v.case is not None else None,
+            "message": v.message.splitlines()[0][:500] if v.message else "", "repro": v.repro or None}
+
+
+def _fault_lines(res: AuditResult) -> list:
+    out = []
+    for c, be, v in faults(res):
+        d = fault_dict(c, be, v)
+        lib = f" ({d['library']} {d['version'] or ''})".replace(" )", ")") if d["library"] else ""
+        out.append((f"{be.name}{lib} {d['fault']} on valid input {d['descriptor']} (claim {c.id}): {d['message']}",
+                    d["repro"]))
+    return out
+
+
 def render(res: AuditResult, fmt: str) -> str:
     return {"text": render_text, "markdown": render_markdown, "json": render_json, "html": render_html}[fmt](res)
 
@@ -146,6 +177,11 @@ def render_text(res: AuditResult) -> str:
         lines += ["", "counterexamples found (shrunk), as the claims expect:"]
         for c, be, v in cex:
             lines += _wrap(f"{c.id} on {be.name}: {v.case.problem}: {describe_error(v)}", "  ")
+    fl = _fault_lines(res)
+    if fl:
+        lines += ["", "library faults (findings: a crash or a hang on valid input; the audit went on):"]
+        for text, repro in fl:
+            lines += _wrap(text, "  ") + (_wrap("reproduce: " + repro, "    ") if repro else [])
     if res.behaviours:
         from convspec.reporting import behaviours as B
         lines += ["", B.render_text(res.behaviours, WIDTH)]
@@ -184,6 +220,11 @@ def render_markdown(res: AuditResult) -> str:
     for c, be, v, _first in _cex_lines(res):
         out.append(f"- `{c.id}` on `{be.name}`: `{v.case.problem}` — {_md(describe_error(v)[:300])}")
     out += ["", "</details>", ""]
+    fl = _fault_lines(res)
+    if fl:
+        out += ["### Library faults", "", "A crash or a hang on valid input, found by the audit (which went on):", ""]
+        out += [f"- {_md(text)}" + (f"<br>reproduce: `{repro}`" if repro else "") for text, repro in fl]
+        out.append("")
     if res.behaviours:
         from convspec.reporting import behaviours as B
         out += ["### Cross-library behaviour", "", B.render_markdown(res.behaviours), "",
@@ -222,6 +263,7 @@ def to_dict(res: AuditResult) -> dict:
                           "gpu": bool(getattr(b.caps, "gpu", False)), "capabilities": b.caps.summary()}
                          for b in res.backends],
             "summary": res.summary(), "claims": claims,
+            "faults": [fault_dict(c, be, v) for c, be, v in faults(res)],
             **({"behaviours": res.behaviours} if res.behaviours else {})}
 
 
@@ -304,6 +346,11 @@ def render_html(res: AuditResult) -> str:
                  f"<div class=src>{html.escape(c.source)}</div></td><td>{html.escape(c.describe_expected())}</td>"
                  + "".join(tds) + f"<td>{html.escape(ratio_words(res.worst(c.id)))}</td></tr>")
     h.append("</table>")
+    fl = _fault_lines(res)
+    if fl:
+        h.append("<h2>Library faults</h2><p>A crash or a hang on valid input, found by the audit (which went on):</p><ul>"
+                 + "".join(f"<li>{html.escape(text)}" + (f"<pre>{html.escape(repro)}</pre>" if repro else "") + "</li>"
+                           for text, repro in fl) + "</ul>")
     if res.behaviours:
         from convspec.reporting import behaviours as B
         h.append("<h2>Cross-library behaviour</h2>" + B.render_html(res.behaviours)

@@ -39,8 +39,29 @@ class Mismatch(AssertionError):
         self.sides = sides or {}
 
 
+#: what kind of contract violation a :class:`ContractViolation` is (its ``fault``)
+FAULTS = {
+    "raised": "the implementation raised an exception on valid input (``exception`` names its type)",
+    "crashed": "the process running the implementation died: a signal, an exit, a memory limit",
+    "hung": "no result within the time limit (the worker was killed)",
+    "protocol": "the worker broke the protocol (a malformed or unexpected reply)",
+    "returned": "it returned something the contract forbids: wrong type, shape or dtype, a view of an input, "
+                "non-finite values from finite input",
+    "wrote": "it wrote into one of its inputs",
+}
+
+
 class ContractViolation(AssertionError):
-    """The implementation under test broke the contract (raised, hung, wrong shape/dtype, ...)."""
+    """The implementation under test broke the contract (raised, hung, wrong shape/dtype, ...).
+
+    ``fault`` says which way (a key of :data:`FAULTS`; "returned" when not given) and ``exception`` the type name
+    of what it raised (for "raised").  Readers classify failures with :func:`fault_of`, never by the message."""
+
+    def __init__(self, message: str = "", *, fault: str = "returned", exception: str | None = None):
+        if fault not in FAULTS:
+            raise ValueError(f"fault={fault!r}: expected one of {', '.join(FAULTS)}")
+        super().__init__(message)
+        self.fault, self.exception = fault, exception
 
 
 class Abort(BaseException):
@@ -152,3 +173,23 @@ class TransportError(Exception):
 class DeadlineAlarm(Exception):
     """The in-process time limit fell due (raised by its SIGALRM handler inside the call); the guard
     (:func:`convspec.model.contract.guarded_call`) turns it into a :class:`Hang`.  Never leaves the guard."""
+
+
+def fault_of(e: BaseException | None) -> str | None:
+    """The one classification of a failure, shared by the engine's reports, the audit, the probe and the
+    cross-library table: "declined", "mismatch", "nondeterministic", "hung", a :data:`FAULTS` key for a
+    ContractViolation, "error" for anything else, None for no failure."""
+    if e is None:
+        return None
+    if isinstance(e, Declined):
+        return "declined"
+    if isinstance(e, Mismatch):
+        return "mismatch"
+    if isinstance(e, Hang):
+        return "hung"
+    if isinstance(e, Nondeterministic):
+        return "nondeterministic"
+    if isinstance(e, ContractViolation):
+        return e.fault
+    return "error"
+

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from convspec.errors import Abort, ContractViolation, Declined
+from convspec.errors import Abort, ContractViolation, Declined, fault_of
 from convspec.model.case import Case, cast
 from convspec.model.ops import CONV_OPS, FAMILY, KIND_DTYPES, SIGNAL_OPS, op_kind, op_rank
 from convspec.model.problem import Problem, SignalProblem, TransposeProblem
@@ -107,18 +107,17 @@ def _case(op: str, dtype: str = "f64", **kw) -> Case:
 
 
 def _outcome(be, op: str, case, kwargs=None, expect=None) -> str | None:
-    """None if ``be`` accepts the call (returns, or fails in any way other than raising), else the reason."""
+    """None if ``be`` accepts the call (returns, or fails in any way other than raising or declining), else the
+    reason.  A crash, a hang or a wrong result is accepted: the claims will show it."""
     try:
         be.call(op, case, kwargs=kwargs, expect=expect, args=None if kwargs is None else _args(op, case))
-    except Declined as e:
-        return f"probed: {str(e).split(': ', 1)[-1]}"
-    except ContractViolation as e:
-        m = _RAISED.search(str(e))
-        if m and m.group(1) not in ("ContractViolation",):
-            return f"probed: raised {m.group(1)}: {m.group(2).strip()[:160]}"
-        return None
-    except Abort:          # a hang or nondeterminism: accepted (the claims will show it)
-        return None
+    except (Declined, ContractViolation, Abort) as e:
+        fault = fault_of(e)
+        if fault == "declined":
+            return f"probed: {str(e).split(': ', 1)[-1]}"
+        if fault == "raised" and e.exception != "ContractViolation":
+            m = _RAISED.search(str(e))
+            return f"probed: raised {e.exception}: {m.group(2).strip()[:160] if m else ''}"
     return None
 
 

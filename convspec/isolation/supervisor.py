@@ -497,7 +497,7 @@ class Worker:
         try:
             self.ensure()
         except WorkerError as e:
-            return ContractViolation(f"{what} crashed: the worker could not be restarted: {e}")
+            return ContractViolation(f"{what} crashed: the worker could not be restarted: {e}", fault="crashed")
         features = self.hello.get("features") or ()
         arena = self.arena if "arena" in features else None
         try:
@@ -521,7 +521,7 @@ class Worker:
 
         if self._hung and shape_key() in self._hung and _digest(arrays) in self._hung[shape_key()]:
             return ContractViolation(f"{what} hung: no result after {timeout:g}s: worker killed (hang) -- this input "
-                                     "hung before and is not run again")
+                                     "hung before and is not run again", fault="hung")
         child = self.child
         saved = _suspend_alarm()
         deadline = time.monotonic() + timeout if timeout else None
@@ -538,13 +538,13 @@ class Worker:
             rc = self._reap()
             tail = self._tail()
             self._respawn_soon()
-            return ContractViolation(f"{what} crashed: {describe_status(rc, self.memory_limit_mb)}{tail}")
+            return ContractViolation(f"{what} crashed: {describe_status(rc, self.memory_limit_mb)}{tail}", fault="crashed")
         except ProtocolError as e:
             self._kill()
             tail = self._tail()
             self._respawn_soon()
             return ContractViolation(f"{what}: the worker broke the protocol (parent side, decoding its reply): "
-                                     f"{e}{tail}")
+                                     f"{e}{tail}", fault="protocol")
         except BaseException:          # interrupted (KeyboardInterrupt, an outer timer): the stream is out of step
             self._kill()
             raise
@@ -560,10 +560,11 @@ class Worker:
         if reply.get("id") != self._ids:
             self._kill()
             self._respawn_soon()
-            return ContractViolation(f"{what}: the worker answered call {reply.get('id')!r}, not call {self._ids}")
+            return ContractViolation(f"{what}: the worker answered call {reply.get('id')!r}, not call {self._ids}",
+                                     fault="protocol")
         if reply["type"] == "result":
             if len(outs) != 1:
-                return ContractViolation(f"{what}: the worker returned {len(outs)} arrays, not one")
+                return ContractViolation(f"{what}: the worker returned {len(outs)} arrays, not one", fault="protocol")
             y = outs[0][1]
             if self.arena is not None and y.nbytes >= protocol.ARENA_MIN:
                 self._out_hint = max(self._out_hint, protocol.align(y.nbytes))
@@ -572,7 +573,7 @@ class Worker:
             return self._error(what, reply)
         self._kill()
         self._respawn_soon()
-        return ContractViolation(f"{what}: the worker sent a {reply['type']!r} frame where a result belongs")
+        return ContractViolation(f"{what}: the worker sent a {reply['type']!r} frame where a result belongs", fault="protocol")
 
     def _hang(self, message: str, timeout: float) -> BaseException:
         """The failure for a hang: a ContractViolation (shrunk like any failure) while the episode's hang
@@ -588,7 +589,7 @@ class Worker:
             self._episode = [0.0, 0, None]
             return Hang(f"{message}; shrinking stopped here: {count} hangs spent the hang budget of "
                         f"{self.hang_budget:g}s")
-        return ContractViolation(message)
+        return ContractViolation(message, fault="hung")
 
     def _error(self, what: str, reply: dict) -> Exception:
         kind, msg = reply.get("kind"), str(reply.get("message", ""))
@@ -598,13 +599,14 @@ class Worker:
             self._kill()               # its heap may be in any state: start afresh
             self._respawn_soon()
             e = ContractViolation(f"{what} crashed: worker killed: exceeded memory limit of {self.memory_limit_mb:g} MiB "
-                                  f"({reply.get('exception', 'MemoryError')}: {msg})")
+                                  f"({reply.get('exception', 'MemoryError')}: {msg})", fault="crashed")
         elif kind in ("raised", "memory"):
-            e = ContractViolation(f"{what} raised {reply.get('exception') or 'an error'}: {msg}")
+            e = ContractViolation(f"{what} raised {reply.get('exception') or 'an error'}: {msg}", fault="raised",
+                                  exception=str(reply.get("exception") or "Exception"))
         elif kind == "contract":
-            e = ContractViolation(f"{what} {msg}")
+            e = ContractViolation(f"{what} {msg}", fault="wrote" if msg.startswith("wrote into") else "returned")
         else:
-            e = ContractViolation(f"{what}: the worker reported a {kind or 'unknown'} error: {msg}")
+            e = ContractViolation(f"{what}: the worker reported a {kind or 'unknown'} error: {msg}", fault="protocol")
         e.remote_traceback = reply.get("traceback", "")
         return e
 

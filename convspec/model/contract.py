@@ -400,8 +400,9 @@ def _checked_call(name, op, fn, case, args, kwargs, form, shape, dtype, desc, ti
         if getattr(fn, "enforces_timeout", False):   # a worker proxy reporting a crash/hang/violation
             msg = str(e)
             raise ContractViolation((msg if msg.startswith(f"{name}.{op}") else f"{name}.{op}: {msg}")
-                                    + f" (on {desc})") from e
-        raise ContractViolation(f"{name}.{op} raised ContractViolation: {e} (on valid input {desc})") from e
+                                    + f" (on {desc})", fault=e.fault, exception=e.exception) from e
+        raise ContractViolation(f"{name}.{op} raised ContractViolation: {e} (on valid input {desc})", fault="raised",
+                                exception="ContractViolation") from e
     except Declined as e:   # a worker proxy relaying the implementation's NotImplementedError
         raise (e.on(desc, case) if hasattr(e, "on") else e) from None
     except NotImplementedError as e:   # the implementation declines this problem: not a failure
@@ -411,12 +412,13 @@ def _checked_call(name, op, fn, case, args, kwargs, form, shape, dtype, desc, ti
             raise
         if getattr(e, "suite_error", False):             # convspec's own (a transport error), never the impl's
             raise
-        raise ContractViolation(f"{name}.{op} raised {type(e).__name__}: {e} (on valid input {desc})") from e
+        raise ContractViolation(f"{name}.{op} raised {type(e).__name__}: {e} (on valid input {desc})", fault="raised",
+                                exception=type(e).__name__) from e
     elapsed = time.perf_counter() - t0
     labels = _labels(op, len(inputs))
     for a, b, label in zip(inputs, before, labels):
         if not np.array_equal(a, b, equal_nan=True):
-            raise ContractViolation(f"{name}.{op} wrote into its input {label} (on {desc})")
+            raise ContractViolation(f"{name}.{op} wrote into its input {label} (on {desc})", fault="wrote")
     if not isinstance(out, np.ndarray):
         raise ContractViolation(f"{name}.{op} returned {type(out).__module__}.{type(out).__qualname__}, "
                                 f"not a numpy.ndarray (on {desc})")

@@ -29,7 +29,7 @@ import html
 
 import numpy as np
 
-from convspec.errors import Abort, ContractViolation, Declined
+from convspec.errors import Abort, ContractViolation, Declined, fault_of
 from convspec.model.case import Case
 from convspec.model.problem import Problem, SignalProblem, TransposeProblem
 
@@ -37,18 +37,18 @@ COLUMNS = ("flip", "same", "output_padding", "NaN", "f16 sum", "bf16 sum", "int 
 
 
 def _call(be, op, case, **kw):
-    """(result, None) or (None, short reason)."""
+    """(result, None) or (None, short reason): "declines", "raises TypeError", "crashed", "hung", "broken: ..."."""
     try:
         return np.asarray(be.call(op, case, **kw)), None
-    except Declined:
-        return None, "declines"
-    except ContractViolation as e:
-        msg = str(e)
-        if " raised " in msg:
-            return None, "raises " + msg.split(" raised ", 1)[1].split(":", 1)[0]
-        return None, "broken: " + msg.split(": ", 1)[-1][:40]
-    except Abort as e:
-        return None, type(e).__name__.lower()
+    except (Declined, ContractViolation, Abort) as e:
+        fault = fault_of(e)
+        if fault == "declined":
+            return None, "declines"
+        if fault == "raised":
+            return None, f"raises {e.exception}"
+        if fault in ("crashed", "hung", "nondeterministic"):
+            return None, fault
+        return None, "broken: " + str(e).split(": ", 1)[-1][:40]
 
 
 def _signal_case(a, k, mode, dtype="f64"):

@@ -279,12 +279,14 @@ def test_hang_is_cut_in_native_code_and_not_rerun(closing):
     assert be.caps.timeout == 0.3
     x, w = np.ones((1, 1, 1, 4)), np.ones((1, 1, 1, 1))
     t0 = time.perf_counter()
-    with pytest.raises(ContractViolation, match=r"hung: no result after 0.3s: worker killed \(hang\)"):
+    with pytest.raises(ContractViolation, match=r"hung: no result after 0.3s: worker killed \(hang\)") as e:
         be.ops["conv2d"](x, w)
+    assert e.value.fault == "hung"
     assert time.perf_counter() - t0 < 5
     t0 = time.perf_counter()
-    with pytest.raises(ContractViolation, match="this input hung before and is not run again"):
+    with pytest.raises(ContractViolation, match="this input hung before and is not run again") as e:
         be.ops["conv2d"](x, w)
+    assert e.value.fault == "hung"
     assert time.perf_counter() - t0 < 0.25
 
 

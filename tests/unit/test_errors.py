@@ -85,3 +85,22 @@ def test_old_homes_still_hand_on_what_they_use():
     assert supervisor.TransportError is errors.TransportError
     assert issubclass(errors.RemoteDeclined, errors.Declined)
     assert issubclass(errors.InvalidClaim, ValueError)
+
+
+def test_fault_of_is_the_one_classification():
+    """Every reader (audit, probe, cross-library table) classifies a failure by ``fault_of``, never by its
+    message; a ContractViolation names its fault, and an unknown fault is refused."""
+    import pytest
+    assert errors.fault_of(None) is None
+    assert errors.fault_of(errors.Mismatch("x")) == "mismatch"
+    assert errors.fault_of(errors.Declined("x")) == "declined"
+    assert errors.fault_of(errors.Hang("x")) == "hung"
+    assert errors.fault_of(errors.Nondeterministic("x")) == "nondeterministic"
+    assert errors.fault_of(errors.ContractViolation("shape")) == "returned"
+    for f in errors.FAULTS:
+        assert errors.fault_of(errors.ContractViolation("m", fault=f)) == f
+    e = errors.ContractViolation("m", fault="raised", exception="TypeError")
+    assert (e.fault, e.exception) == ("raised", "TypeError")
+    assert errors.fault_of(ValueError("x")) == "error"
+    with pytest.raises(ValueError, match="fault='segv'"):
+        errors.ContractViolation("m", fault="segv")
