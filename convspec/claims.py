@@ -234,8 +234,8 @@ def all_claims(pattern: str | None = None) -> list[Claim]:
 def expected_for(c: Claim, be) -> str:
     """The verdict expected of claim ``c`` on backend ``be``: the claim's own, except where ``be`` declares a
     departure from it (``be.departures``: a zoo library's documented or found behaviour, with its source),
-    where a claim expected to hold is expected to be refuted."""
-    if c.expected == HOLDS and c.id in (getattr(be, "departures", None) or {}):
+    where a claim expected to hold (or to hold on its condition) is expected to be refuted."""
+    if c.expected in (HOLDS, CONDITIONAL) and c.id in (getattr(be, "departures", None) or {}):
         return REFUTED
     return c.expected
 

@@ -118,6 +118,8 @@ def collect(zoo_dir: Path | str = ZOO_DIR, root: Path | str = ROOT) -> Findings:
         except (KeyError, ValueError):
             lib = _first_library(tree)
         for cid, entry in deps.items():
+            if isinstance(entry, str) and isinstance(deps.get(entry), dict):
+                continue           # another claim the same departure refutes: listed once, under its record
             if not isinstance(entry, dict):
                 out.problems.append(f"{mod}: DEPARTURES[{cid!r}] is not a dict")
                 continue

@@ -63,5 +63,21 @@ def departures(module: str) -> dict:
                 raise ValueError(f"{path}: DEPARTURES must be a literal dict: {e}") from None
             if not isinstance(value, dict):
                 raise ValueError(f"{path}: DEPARTURES must be a dict, not {type(value).__name__}")
-            return value
+            return resolve(value, path)
     return {}
+
+
+def resolve(deps: dict, where: str = "DEPARTURES") -> dict:
+    """``deps`` with every alias replaced by its record: a departure that one library behaviour causes in several
+    claims is written once, and each further claim id maps to the claim id that holds the record (a string).
+    An alias of an alias, or of a claim that has no record, raises ValueError naming it."""
+    out = {}
+    for cid, v in deps.items():
+        if isinstance(v, str):
+            target = deps.get(v)
+            if not isinstance(target, dict):
+                raise ValueError(f"{where}: DEPARTURES[{cid!r}] = {v!r} must name a claim id with a record")
+            out[cid] = {**target, "same_as": v}
+        else:
+            out[cid] = v
+    return out

@@ -19,7 +19,7 @@ from convspec.backends.zoo._imaging import check2d, crop, zero_pad
 
 NAME = "astropy"
 __version__ = astropy.__version__
-CAPABILITIES = {"dtypes": {"signal": ["f64", "f32"]}, "timeout": 60}
+CAPABILITIES = {"dtypes": {"signal": ["f64", "f32"]}, "kernel_parity": "odd", "timeout": 60}
 
 
 def convolve2d(a, k, mode="full"):

@@ -120,7 +120,9 @@ def _forward(xt, wt, r, s, d, groups, padding):
             xt, padding = tf.pad(xt, [[0, 0], *[list(p) for p in padding], [0, 0]]), "VALID"
         else:
             padding = "VALID"
-    if r == 2 and groups > 1 and groups == cin:
+    if r == 2 and groups > 1 and groups == cin and s[0] == s[1]:
+        # depthwise_conv2d's CPU kernel takes equal strides only ("Current implementation only supports equal
+        # length strides in the row and column dimensions"): other strides take the grouped conv2d below
         kh, kw, _, o = wt.shape
         wd = tf.reshape(wt, (kh, kw, cin, o // cin))
         return tf.nn.depthwise_conv2d(xt, wd, _ones(s, r), padding, dilations=list(d))
