@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import html
 import json
+import platform
 import sys
 import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
+from hypothesis import settings
 
+from convspec import __version__
 from convspec.claims import all_claims, applicable
+from convspec.reporting import behaviours as B
 from convspec.reporting.report import LEGEND, ratio_words, verdict_cell, verdict_mark
 from convspec.reporting.results import AUDIT_SCHEMA, describe_error, not_applicable_dict, number, outcome_dict
 from convspec.search.engine import run_claim
@@ -49,13 +53,11 @@ def run(bes, claims_pattern=None, base=None, seed=0, impl_arg=None, progress=Tru
         behaviours: bool | None = None) -> AuditResult:
     """Run every claim on every backend; ``base`` is the settings profile named ``profile``.  ``behaviours``
     (default: when a zoo backend is among ``bes``) adds the cross-library table (:mod:`convspec.reporting.behaviours`)."""
-    from hypothesis import settings
     claims = all_claims(claims_pattern)
     res = AuditResult(bes, claims, seed=seed, profile=profile)
     if behaviours is None:
         behaviours = any(b.origin == "zoo" for b in bes)
     if behaviours:
-        from convspec.reporting import behaviours as B
         res.behaviours = B.table(bes)
     todo = [(c, be) for c in claims for be in bes]
     for i, (c, be) in enumerate(todo, 1):
@@ -147,7 +149,6 @@ def render_text(res: AuditResult) -> str:
         for c, be, v in cex:
             lines += _wrap(f"{c.id} on {be.name}: {v.case.problem}: {describe_error(v)}", "  ")
     if res.behaviours:
-        from convspec.reporting import behaviours as B
         lines += ["", B.render_text(res.behaviours, WIDTH)]
     s = res.summary()
     lines += [""] + _wrap(LEGEND + "; worst: largest error/allowed where the claim held", "") + _wrap(
@@ -185,7 +186,6 @@ def render_markdown(res: AuditResult) -> str:
         out.append(f"- `{c.id}` on `{be.name}`: `{v.case.problem}` — {_md(describe_error(v)[:300])}")
     out += ["", "</details>", ""]
     if res.behaviours:
-        from convspec.reporting import behaviours as B
         out += ["### Cross-library behaviour", "", B.render_markdown(res.behaviours), "",
                 "Departures found by convspec with no upstream report: [docs/findings.md](docs/findings.md).", ""]
     return "\n".join(out)
@@ -193,9 +193,6 @@ def render_markdown(res: AuditResult) -> str:
 
 def to_dict(res: AuditResult) -> dict:
     """The audit as a ``convspec-audit/2`` document (cells from :func:`convspec.reporting.results.outcome_dict`)."""
-    import platform
-
-    from convspec import __version__
     vers = {"convspec": __version__, "python": platform.python_version()}
     for mod in ("numpy", "scipy", "torch", "hypothesis", "numba"):
         m = sys.modules.get(mod)
@@ -305,7 +302,6 @@ def render_html(res: AuditResult) -> str:
                  + "".join(tds) + f"<td>{html.escape(ratio_words(res.worst(c.id)))}</td></tr>")
     h.append("</table>")
     if res.behaviours:
-        from convspec.reporting import behaviours as B
         h.append("<h2>Cross-library behaviour</h2>" + B.render_html(res.behaviours)
                  + "<p>Departures found by convspec with no upstream report: <a href='findings.md'>findings</a> "
                  "(docs/findings.md).</p>")
