@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from hypothesis import HealthCheck, given, settings, target  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from convspec.backends import base as backends  # noqa: E402
+from convspec.backends import registry as backends  # noqa: E402
 from convspec.drawing import adversarial as adv  # noqa: E402
 from convspec.truth.oracle import conv_expect  # noqa: E402
 from convspec.truth.tolerance import compare  # noqa: E402

@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from hypothesis import settings  # noqa: E402
 
-from convspec.backends import base as backends  # noqa: E402
+from convspec.backends import registry as backends  # noqa: E402
 from convspec.claims import REGISTRY, applicable, load_builtin  # noqa: E402
 from convspec.drawing import strategies as S  # noqa: E402
 from convspec.search.engine import run_claim  # noqa: E402

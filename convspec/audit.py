@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import html
 import json
+import platform
 import sys
 import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
+from hypothesis import settings
 
+from convspec import __version__
 from convspec.claims import all_claims, applicable
 from convspec.errors import fault_of
+from convspec.reporting import behaviours as B
 from convspec.reporting.report import LEGEND, ratio_words, verdict_cell, verdict_mark
 from convspec.reporting.results import AUDIT_SCHEMA, describe_error, not_applicable_dict, number, outcome_dict
 from convspec.search.engine import run_claim
@@ -50,13 +54,11 @@ def run(bes, claims_pattern=None, base=None, seed=0, impl_arg=None, progress=Tru
         behaviours: bool | None = None) -> AuditResult:
     """Run every claim on every backend; ``base`` is the settings profile named ``profile``.  ``behaviours``
     (default: when a zoo backend is among ``bes``) adds the cross-library table (:mod:`convspec.reporting.behaviours`)."""
-    from hypothesis import settings
     claims = all_claims(claims_pattern)
     res = AuditResult(bes, claims, seed=seed, profile=profile)
     if behaviours is None:
         behaviours = any(b.origin == "zoo" for b in bes)
     if behaviours:
-        from convspec.reporting import behaviours as B
         res.behaviours = B.table(bes)
     todo = [(c, be) for c in claims for be in bes]
     for i, (c, be) in enumerate(todo, 1):
@@ -183,7 +185,6 @@ def render_text(res: AuditResult) -> str:
         for text, repro in fl:
             lines += _wrap(text, "  ") + (_wrap("reproduce: " + repro, "    ") if repro else [])
     if res.behaviours:
-        from convspec.reporting import behaviours as B
         lines += ["", B.render_text(res.behaviours, WIDTH)]
     s = res.summary()
     lines += [""] + _wrap(LEGEND + "; worst: largest error/allowed where the claim held", "") + _wrap(
@@ -226,7 +227,6 @@ def render_markdown(res: AuditResult) -> str:
         out += [f"- {_md(text)}" + (f"<br>reproduce: `{repro}`" if repro else "") for text, repro in fl]
         out.append("")
     if res.behaviours:
-        from convspec.reporting import behaviours as B
         out += ["### Cross-library behaviour", "", B.render_markdown(res.behaviours), "",
                 "Departures found by convspec with no upstream report: [docs/findings.md](docs/findings.md).", ""]
     return "\n".join(out)
@@ -234,9 +234,6 @@ def render_markdown(res: AuditResult) -> str:
 
 def to_dict(res: AuditResult) -> dict:
     """The audit as a ``convspec-audit/2`` document (cells from :func:`convspec.reporting.results.outcome_dict`)."""
-    import platform
-
-    from convspec import __version__
     vers = {"convspec": __version__, "python": platform.python_version()}
     for mod in ("numpy", "scipy", "torch", "hypothesis", "numba"):
         m = sys.modules.get(mod)
@@ -352,7 +349,6 @@ def render_html(res: AuditResult) -> str:
                  + "".join(f"<li>{html.escape(text)}" + (f"<pre>{html.escape(repro)}</pre>" if repro else "") + "</li>"
                            for text, repro in fl) + "</ul>")
     if res.behaviours:
-        from convspec.reporting import behaviours as B
         h.append("<h2>Cross-library behaviour</h2>" + B.render_html(res.behaviours)
                  + "<p>Departures found by convspec with no upstream report: <a href='findings.md'>findings</a> "
                  "(docs/findings.md).</p>")

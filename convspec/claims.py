@@ -37,6 +37,7 @@ Users add claims with the same decorator from a module passed with ``--claims-mo
 
 from __future__ import annotations
 
+import fnmatch
 import importlib
 import importlib.util
 import os
@@ -48,8 +49,12 @@ from typing import Callable
 from hypothesis.strategies import SearchStrategy
 
 import convspec.specs
+from convspec.backends.base import OPS
 from convspec.errors import InvalidClaim
 from convspec.model.machine import condition_holds
+from convspec.model.ops import CONTRACT, op_kind
+from convspec.model.problem import DTYPES
+from convspec.truth.tolerance import ACCUMULATIONS
 
 HOLDS, REFUTED, CONDITIONAL = "holds", "refuted", "conditional"
 GROUP_ORDER = ("seed", "numpy", "scipy", "torch", "cuda", "user")
@@ -71,8 +76,6 @@ REQUIRES = {
 
 
 def _check_requires(cid: str, requires) -> frozenset:
-    from convspec.model.problem import DTYPES
-    from convspec.truth.tolerance import ACCUMULATIONS
     if isinstance(requires, str):
         raise InvalidClaim(f"claim {cid}: requires={requires!r} must be a set of words, not one string")
     words = frozenset(requires)
@@ -91,7 +94,6 @@ def _check_requires(cid: str, requires) -> frozenset:
 
 def _check_needs(cid: str, needs) -> frozenset:
     """The ops a claim calls, each one of :data:`convspec.backends.base.OPS` (a GPU is ``requires={"gpu"}``)."""
-    from convspec.backends.base import OPS
     if isinstance(needs, str):
         raise InvalidClaim(f"claim {cid}: needs={needs!r} must be a set of op names, not one string")
     ops = frozenset(needs)
@@ -221,7 +223,6 @@ def load_module(target: str):
 def all_claims(pattern: str | None = None) -> list[Claim]:
     """Registered claims in report order (seed first, then by library group); ``pattern`` is a
     comma-separated list of fnmatch globs on the id."""
-    import fnmatch
     load_builtin()
     cs = list(REGISTRY.values())
     if pattern:
@@ -248,7 +249,6 @@ def applicable(c: Claim, be) -> tuple[bool, str]:
     if missing:
         return False, f"{be.name} does not provide {', '.join(missing)}"
     caps = be.caps
-    from convspec.model.ops import CONTRACT, op_kind
     for op in sorted(c.needs & set(CONTRACT)):
         if not caps.dtypes_for(op_kind(op)):
             return False, (f"{be.name} declares no dtype of {op}'s domain (declared: {', '.join(caps.dtypes) or 'none'})")

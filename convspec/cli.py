@@ -7,6 +7,9 @@ options, known-failure files, reports and exit codes as ``pytest --impl TARGET``
 1 failures, 4 usage error).  The other commands exit 0 on success, 1 when a verdict or check fails,
 2 on a usage error (a bad option, an --impl that cannot be loaded or defines none of the contract).
 ``convspec fuzz`` (:mod:`convspec.fuzz`) exits 1 when it found a failure (stored in the shared database).
+
+Each command imports the engine it runs when it runs (the engine, numpy and hypothesis take about 0.6 s):
+``convspec --help``, ``--version`` and ``convspec gate`` (which hands over to pytest) start without it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
+from importlib import metadata
+
+from convspec import __version__
+from convspec.options import add_to_argparse
+from convspec.reporting import paths
 
 USAGE_ERROR = 2
 PROG = "convspec"
@@ -26,7 +35,7 @@ def _die(msg: str) -> int:
 
 def _impl(args):
     """The implementation under test from --impl/--impl-cmd (with its isolation settings), or None."""
-    from convspec.errors import ImplError
+    from convspec.errors import ImplError  # lazy: see the module doc (hypothesis, the worker machinery)
     from convspec.isolation import loader
     target, cmd = getattr(args, "impl", None), getattr(args, "impl_cmd", None)
     if not target and not cmd:
@@ -38,7 +47,7 @@ def _impl(args):
 
 
 def _load_claim_modules(args):
-    from convspec import claims
+    from convspec import claims  # lazy: see the module doc (the claims: numpy, hypothesis)
     for m in getattr(args, "claims_module", None) or []:
         claims.load_module(m)
 
@@ -50,10 +59,9 @@ def _close(be):
 
 
 def cmd_audit(args) -> int:
-    from convspec import audit
-    from convspec.backends import base as backends
+    from convspec import audit  # lazy: see the module doc (the engine)
+    from convspec.backends import registry as backends
     from convspec.errors import ImplError, InvalidClaim
-    from convspec.reporting import paths
     from convspec.search import profiles
     paths.set_repro_dir(args.repro_dir)
     try:
@@ -90,7 +98,7 @@ def cmd_audit(args) -> int:
 
 
 def cmd_gate(args) -> int:
-    import pytest
+    import pytest  # lazy: pytest (0.25 s) for this command only
     if args.target and args.target.startswith("-"):         # convspec gate --impl-cmd "server" ...
         argv = [args.target, *args.pytest_args]
     elif args.target:
@@ -99,7 +107,6 @@ def cmd_gate(args) -> int:
         argv = list(args.pytest_args)
     plugins = []
     try:
-        from importlib import metadata
         if not any(ep.name == "convspec.plugin" for ep in metadata.entry_points(group="pytest11")):
             plugins = ["-p", "convspec.plugin"]     # an uninstalled checkout: load the plugin by name
     except Exception:  # pragma: no cover - metadata unavailable
@@ -108,7 +115,7 @@ def cmd_gate(args) -> int:
 
 
 def cmd_fuzz(args) -> int:
-    from convspec import fuzz
+    from convspec import fuzz  # lazy: see the module doc (the engine)
     from convspec.errors import DatabaseError, ImplError, InvalidClaim
     from convspec.search import database
     if args.engine == "hypofuzz":
@@ -118,7 +125,7 @@ def cmd_fuzz(args) -> int:
         return USAGE_ERROR
     if args.engine == "atheris":
         try:
-            import atheris  # noqa: F401
+            import atheris  # noqa: F401  (lazy: an optional extra; is it installed?)
         except ImportError:
             return _die("--engine atheris needs the atheris package (pip install 'convspec[atheris]')")
         if args.impl_cmd:
@@ -156,10 +163,12 @@ def cmd_fuzz(args) -> int:
 
 
 def cmd_repro(args) -> int:
-    from convspec.backends import base as backends
+    from convspec.backends import registry as backends  # lazy: see the module doc (the engine)
     from convspec.claims import REGISTRY, load_builtin
     from convspec.errors import DescriptorError, ImplError, InvalidClaim
     from convspec.model.case import case_from_cli
+    from convspec.model.forms import CallForm
+    from convspec.reporting.report import fmt_array
     from convspec.search.engine import run_once
     load_builtin()
     try:
@@ -173,14 +182,10 @@ def cmd_repro(args) -> int:
         try:
             case = case_from_cli(args.case, args.seed, args.data)
             if args.form:
-                from dataclasses import replace
-
-                from convspec.model.forms import CallForm
                 case = replace(case, form=CallForm.parse(args.form))
         except (DescriptorError, ValueError, OSError) as e:
             return _die(str(e))
         c = REGISTRY[args.claim]
-        from convspec.reporting.report import fmt_array
         print(f"claim {c.id}: {c.statement}\nexpected: {c.describe_expected()}\nbackend: {be.name}\n"
               f"problem: {case.problem}" + (f"\nform: {case.form}" if case.form is not None else ""))
         for k, v in case.arrays.items():
@@ -194,7 +199,7 @@ def cmd_repro(args) -> int:
 
 
 def cmd_claims(args) -> int:
-    from convspec.claims import all_claims
+    from convspec.claims import all_claims  # lazy: see the module doc (the claims)
     from convspec.errors import InvalidClaim
     try:
         _load_claim_modules(args)
@@ -208,15 +213,15 @@ def cmd_claims(args) -> int:
 
 
 def cmd_vectors(args) -> int:
-    from convspec import vectors
+    from convspec import vectors  # lazy: see the module doc (the references)
     n = vectors.write(args.out, dtypes=args.dtypes.split(","))
     print(f"wrote {n} vectors and {args.out}/manifest.json")
     return 0
 
 
 def cmd_check_vectors(args) -> int:
-    from convspec import vectors
-    from convspec.backends import base as backends
+    from convspec import vectors  # lazy: see the module doc (the references, the backends)
+    from convspec.backends import registry as backends
     from convspec.errors import ImplError
     try:
         be = backends.get(args.backend) if args.backend else (_impl(args) or backends.get("torch"))
@@ -233,8 +238,6 @@ def cmd_check_vectors(args) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    from convspec import __version__
-    from convspec.options import add_to_argparse
     ap = argparse.ArgumentParser(prog=PROG, description="convspec: executable specifications of convolution")
     ap.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = ap.add_subparsers(dest="cmd", required=True)

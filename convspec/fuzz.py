@@ -30,6 +30,18 @@ import sys
 import time
 from dataclasses import dataclass
 
+from hypothesis import Phase, settings
+from hypothesis.internal.reflection import function_digest
+
+from convspec import claims
+from convspec.claims import HOLDS, REGISTRY, all_claims, applicable
+from convspec.isolation import loader
+from convspec.reporting import paths
+from convspec.search import database, profiles
+from convspec.search.database import describe
+from convspec.search.engine import build_test, database_key, judge, run_built
+from convspec.truth.check import Recorder
+
 ENGINES = ("default", "atheris", "hypofuzz")
 ROUND = 5            # examples per round, as a multiple of the gate's budget of the test
 GRACE = 30.0         # seconds a process may overrun the deadline to finish shrinking before it is stopped
@@ -49,7 +61,6 @@ class Found:
 
 def gate_claims(be, pattern: str | None = None) -> list:
     """The claims whose gate tests ``convspec fuzz`` runs on ``be``: expected to hold, and applicable."""
-    from convspec.claims import HOLDS, all_claims, applicable
     return [c for c in all_claims(pattern) if c.expected == HOLDS and applicable(c, be)[0]]
 
 
@@ -58,14 +69,11 @@ def test_id(claim, be) -> str:
 
 
 def _load(impl: dict):
-    from convspec.isolation import loader
     return loader.load(impl.get("impl"), cmd=impl.get("impl_cmd"), isolation=impl.get("isolation", "process"),
                        timeout=impl.get("call_timeout"), memory_limit_mb=impl.get("memory_limit"))
 
 
 def _setup(claims_modules, repro_dir):
-    from convspec import claims
-    from convspec.reporting import paths
     paths.set_repro_dir(repro_dir)
     claims.load_builtin()
     for m in claims_modules or ():
@@ -73,7 +81,6 @@ def _setup(claims_modules, repro_dir):
 
 
 def _found(claim, be, search, rec, impl_arg, process) -> Found:
-    from convspec.search.engine import judge
     o = judge(claim, be, [search], rec, impl_arg)
     first = (o.message or "").strip().splitlines()
     return Found(test_id(claim, be), o.found, str(o.case.problem) if o.case is not None else "", o.repro,
@@ -84,11 +91,6 @@ def _found(claim, be, search, rec, impl_arg, process) -> Found:
 
 def _default_worker(index, job, counter, stop, results):
     """One fuzzing process: the gate tests in turn, a fresh seed per round, until ``stop`` or the deadline."""
-    from hypothesis import Phase, settings
-
-    from convspec.search import database, profiles
-    from convspec.search.engine import build_test, run_built
-    from convspec.truth.check import Recorder
     _setup(job["claims_modules"], job["repro_dir"])
     be = _load(job["impl"])
     try:
@@ -128,12 +130,7 @@ def _default_worker(index, job, counter, stop, results):
 
 def _atheris_worker(job, claim_id, seconds, counter):
     """One child process: Atheris drives ``fuzz_one_input`` of one gate test for ``seconds``."""
-    import atheris
-    from hypothesis import settings
-
-    from convspec.claims import REGISTRY
-    from convspec.search import database, profiles
-    from convspec.search.engine import build_test, database_key
+    import atheris  # lazy: an optional extra, for --engine atheris (in its child process)
     _setup(job["claims_modules"], job["repro_dir"])
     impl = dict(job["impl"], isolation="none")           # coverage is measured in this process
     with atheris.instrument_imports():
@@ -141,7 +138,6 @@ def _atheris_worker(job, claim_id, seconds, counter):
     claim = REGISTRY[claim_id]
     db = database.open_database(job["database"])
     fn = build_test(claim, be, "all", settings(profiles.get("ci"), derandomize=False))
-    from hypothesis.internal.reflection import function_digest
     inner = fn.hypothesis.inner_test
     fuzz_key = function_digest(inner) + b".secondary"
     fn._hypothesis_internal_use_settings = settings(fn._hypothesis_internal_use_settings,
@@ -157,11 +153,6 @@ def _atheris_worker(job, claim_id, seconds, counter):
 
 def _replay(job, be, claim, index):
     """Replay what the database holds for ``claim`` on ``be`` (read-only): a Found, or None."""
-    from hypothesis import Phase, settings
-
-    from convspec.search import database, profiles
-    from convspec.search.engine import build_test, run_built
-    from convspec.truth.check import Recorder
     view = database.gate_view(job["database"])
     rec = Recorder()
     fn = build_test(claim, be, "all", settings(profiles.get("ci"), database=view, max_examples=1,
@@ -292,7 +283,6 @@ def _run_atheris(job, processes, ctx, counters, stop, poll, found):
 
 def report(found: list[Found], db: str, out=sys.stdout) -> None:
     """The end of a fuzz run: each failure with its descriptor and repro command."""
-    from convspec.search.database import describe
     if not found:
         out.write(f"convspec fuzz: no failure found (database {describe(db)})\n")
         return

@@ -1,18 +1,20 @@
-"""The gate test: one test per (claim, backend), ``test_claim[<claim id>-<backend>]``.
+"""The gate tests: one test per (claim, backend), ``test_claim[<claim id>-<backend>]``.
 
 The pytest plugin (:mod:`convspec.plugin`) collects this module under the node id ``convspec`` whenever
 an implementation is given (``--impl``, ``--impl-cmd``, ``CONVSPEC_IMPL``, ``convspec gate``), from
 any directory; the checkout's tests/integration/test_claims.py imports the same function to run the claims on the
 built-in backends.
 
-* A claim expected to hold becomes a real Hypothesis test (:class:`convspec.plugin.ClaimTest`, whose
-  ``obj`` is :func:`convspec.search.engine.build_test`'s ``@given`` test); :func:`run_item` runs and judges it.
+* A claim expected to hold becomes a real Hypothesis test (:class:`ClaimTest`, whose ``obj`` is
+  :func:`convspec.search.engine.build_test`'s ``@given`` test); :func:`run_item` runs and judges it.
 * A refuted or conditional claim runs its searches through the one engine (:func:`test_claim`,
   :func:`convspec.search.engine.run_claim`).
 
 Both record the outcome (:func:`convspec.reporting.results.outcome_dict`, as JSON) and fail with the shared failure
 message -- descriptor, arrays, worst element, repro command -- when the verdict found is not the one
-expected.
+expected.  The settings of a run live in the plugin's per-``Config`` object, found with :func:`gate_of`.
+
+The plugin imports this module in every pytest run, so it imports the search engine only when a gate test runs.
 """
 
 from __future__ import annotations
@@ -21,13 +23,37 @@ import json
 
 import pytest
 
+PLUGIN_NAME = "convspec-gate"      # the name the plugin registers its per-Config object under
+
+
+def gate_of(config):
+    """The plugin's per-``Config`` object (:class:`convspec.plugin.Gate`: settings, seed, database)."""
+    return config.pluginmanager.get_plugin(PLUGIN_NAME)
+
+
+class ClaimTest(pytest.Function):
+    """A claim test whose claim is expected to hold: ``obj`` is the ``@given`` test of the claim on the
+    backend (:func:`convspec.search.engine.build_test`); ``callspec.params`` holds ``claim`` and ``backend`` as for
+    the plain gate test.  Running it runs that Hypothesis test and judges it (:func:`run_item`)."""
+
+    def runtest(self):
+        run_item(self)
+
+
+def claim_and_backend(item):
+    """(claim, backend) of a claim test (plain or :class:`ClaimTest`), or (None, None)."""
+    if not (isinstance(item, ClaimTest) or getattr(item, "function", None) is test_claim):
+        return None, None
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return params.get("claim"), params.get("backend")
+
 
 def _impl_arg(config, backend):
     return config.getoption("impl") if backend.origin != "builtin" else None
 
 
 def _finish(node, outcome, notes=()) -> None:
-    from convspec.reporting.report import failure_message
+    from convspec.reporting.report import failure_message  # lazy: see the module doc (numpy)
     from convspec.reporting.results import outcome_dict
     node.user_properties.append(("convspec", json.dumps(outcome_dict(outcome), allow_nan=False)))
     if not outcome.ok:
@@ -38,8 +64,7 @@ def _finish(node, outcome, notes=()) -> None:
 
 
 def test_claim(claim, backend, request):
-    from convspec.plugin import gate_of
-    from convspec.search.engine import run_claim
+    from convspec.search.engine import run_claim  # lazy: see the module doc (numpy, hypothesis, every claim)
 
     gate = gate_of(request.config)
     outcome = run_claim(claim, backend, gate.settings(), seed=gate.seed(), impl_arg=_impl_arg(request.config, backend))
@@ -47,9 +72,8 @@ def test_claim(claim, backend, request):
 
 
 def run_item(item) -> None:
-    """Run a :class:`convspec.plugin.ClaimTest` (its ``obj`` is the ``@given`` test) and judge it."""
-    from convspec.plugin import claim_and_backend, gate_of
-    from convspec.search.engine import judge, run_built
+    """Run a :class:`ClaimTest` (its ``obj`` is the ``@given`` test) and judge it."""
+    from convspec.search.engine import judge, run_built  # lazy: see the module doc (numpy, hypothesis, every claim)
 
     claim, backend = claim_and_backend(item)
     s = run_built(item.obj, "all")

@@ -26,7 +26,7 @@ An entry that matches no collected test gives a ``ConvspecWarning`` and a line i
 Xfails are strict: a listed test that passes fails the run (remove the entry).
 
 **Hypothesis tests.**  Every claim test whose claim is expected to hold (every ``--impl`` gate test
-among them) is collected as a :class:`ClaimTest`: a pytest ``Function`` whose ``obj`` is the
+among them) is collected as a :class:`convspec.gate.ClaimTest`: a pytest ``Function`` whose ``obj`` is the
 ``@given`` test built by :func:`convspec.search.engine.build_test`, so Hypothesis's pytest plugin
 (``--hypothesis-seed``, ``--hypothesis-show-statistics``, ``--hypothesis-explain``), ``fuzz_one_input``
 and HypoFuzz see a Hypothesis test.  Its failure report is convspec's (descriptor, worst element,
@@ -39,6 +39,10 @@ fuzz`` stored for it, then generates.  It overrides the profile's own database (
 
 **Reports.**  Each gate test stores its outcome (:func:`convspec.reporting.results.outcome_dict`) as the JUnit
 property ``convspec`` (JSON); ``--convspec-json PATH`` writes them all (schema ``convspec-results/2``).
+
+**Imports.**  The entry point loads this module into every pytest run, convspec's or not, so it imports
+pytest, the standard library, :mod:`convspec.options` and :mod:`convspec.gate` only; the engine (numpy,
+hypothesis, the claims) is imported inside the hooks, when the run uses it (each such import says so).
 """
 
 from __future__ import annotations
@@ -51,8 +55,13 @@ from pathlib import Path
 
 import pytest
 
+from convspec import __version__, gate, options
+from convspec.backends import cuda_env
+from convspec.gate import PLUGIN_NAME, ClaimTest, claim_and_backend
+from convspec.model.ops import CONTRACT, op_kind
+from convspec.reporting import paths
+
 GATE_NODEID = "convspec"
-PLUGIN_NAME = "convspec-gate"
 
 
 class ConvspecWarning(pytest.PytestWarning):
@@ -62,8 +71,7 @@ class ConvspecWarning(pytest.PytestWarning):
 # -- module-level hooks: options, and one Gate per Config ----------------------------------------------
 
 def pytest_addoption(parser, pluginmanager):
-    from convspec import options
-    from convspec.search import profiles
+    from convspec.search import profiles  # lazy: hypothesis (0.1 s), once pytest asks for the options
     options.add_to_pytest(parser)
     parser.addini("convspec_header", type="bool", default=False,
                   help="show convspec's report header lines even without --impl (the convspec checkout sets it)")
@@ -76,11 +84,6 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "convspec: a convspec claim test (test_claim[<claim>-<backend>])")
     if not config.pluginmanager.has_plugin(PLUGIN_NAME):
         config.pluginmanager.register(Gate(config), PLUGIN_NAME)
-
-
-def gate_of(config) -> Gate:
-    """The :class:`Gate` of a pytest ``Config``."""
-    return config.pluginmanager.get_plugin(PLUGIN_NAME)
 
 
 # -- known-failure files -----------------------------------------------------------------------------
@@ -112,28 +115,9 @@ class GateModule(pytest.Module):
     """The gate tests (:mod:`convspec.gate`), collected under the node id ``convspec`` wherever pytest runs."""
 
 
-class ClaimTest(pytest.Function):
-    """A claim test whose claim is expected to hold: ``obj`` is the ``@given`` test of the claim on the
-    backend (:func:`convspec.search.engine.build_test`); ``callspec.params`` holds ``claim`` and ``backend`` as for
-    the plain gate test.  Running it runs that Hypothesis test and judges it (:func:`convspec.gate.run_item`)."""
-
-    def runtest(self):
-        from convspec import gate
-        gate.run_item(self)
-
-
 def under_hypofuzz() -> bool:
     """Whether this pytest runs inside HypoFuzz (``hypothesis fuzz``), which imports ``hypofuzz`` first."""
     return "hypofuzz" in sys.modules
-
-
-def claim_and_backend(item):
-    """(claim, backend) of a claim test (plain or :class:`ClaimTest`), or (None, None)."""
-    from convspec import gate
-    if not (isinstance(item, ClaimTest) or getattr(item, "function", None) is gate.test_claim):
-        return None, None
-    params = getattr(getattr(item, "callspec", None), "params", {})
-    return params.get("claim"), params.get("backend")
 
 
 class Gate:
@@ -141,14 +125,13 @@ class Gate:
     the header, the result rows and the JSON report."""
 
     def __init__(self, config):
-        from convspec import claims
-        from convspec.reporting import paths
         self.config = config
         self.rows: list = []
         self.unused: list = []
         self.skipped_by_file: set = set()
         paths.set_repro_dir(config.getoption("repro_dir"))
         for mod in config.getoption("claims_module") or []:
+            from convspec import claims  # lazy: the claims (numpy, hypothesis), for a run given --claims-module
             try:
                 claims.load_module(mod)
             except Exception as e:
@@ -166,7 +149,7 @@ class Gate:
         """The selected built-in backends (loaded on first use: a run without the gate imports none).  With an
         implementation under test and no ``--backends``, none: the gate judges the implementation alone."""
         if self._builtins is None:
-            from convspec.backends import base as backends
+            from convspec.backends import registry as backends  # lazy: the backends (numpy, scipy, torch ...)
             from convspec.errors import ImplError
             spec = self.config.getoption("backends")
             if spec is None and self.impl is not None:
@@ -178,14 +161,14 @@ class Gate:
         return self._builtins
 
     def _load_impl(self):
-        from convspec.errors import ImplError
-        from convspec.isolation import loader
         c = self.config
         target, cmd = c.getoption("impl"), c.getoption("impl_cmd")
         if not target and not cmd:
             return None
         if target and cmd:
             raise pytest.UsageError("give --impl or --impl-cmd, not both")
+        from convspec.errors import ImplError
+        from convspec.isolation import loader  # lazy: the worker machinery (numpy), for a run with an implementation
         try:
             return loader.load(target or None, cmd=cmd or None, isolation=c.getoption("isolation"),
                                timeout=c.getoption("call_timeout"), memory_limit_mb=c.getoption("memory_limit"),
@@ -196,7 +179,7 @@ class Gate:
     # settings of the gate's searches
     def settings(self):
         """The example budget: --convspec-profile, else --hypothesis-profile (already loaded), else ci."""
-        from hypothesis import settings
+        from hypothesis import settings  # lazy: hypothesis (0.1 s), when a claim test is built or run
 
         from convspec.search import profiles
         name = self.config.getoption("convspec_profile")
@@ -217,12 +200,13 @@ class Gate:
         becomes the database of Hypothesis's current profile (HypoFuzz writes to that one only), and
         the tests use it (:meth:`settings`)."""
         if not hasattr(self, "_database"):
+            from hypothesis import settings  # lazy: hypothesis (0.1 s), when a claim test is built or run
+
             from convspec.errors import DatabaseError
             from convspec.search import database
             spec = self.config.getoption("convspec_database")
             try:
                 if spec and under_hypofuzz():
-                    from hypothesis import settings
                     settings.register_profile("convspec-hypofuzz", settings(settings.default,
                                                                             database=database.open_database(spec)))
                     settings.load_profile("convspec-hypofuzz")
@@ -239,11 +223,13 @@ class Gate:
     def hypothesis_item(self, item):
         """The :class:`ClaimTest` that replaces plain claim test ``item`` (a claim expected to hold, not
         skipped), or ``item`` itself."""
-        from convspec.claims import HOLDS
+        claim, be = claim_and_backend(item)
+        if claim is None:
+            return item
+        from convspec.claims import HOLDS  # lazy: the engine (numpy, hypothesis, the claims), for a claim test
         from convspec.search.engine import build_test
         from convspec.truth.check import Recorder
-        claim, be = claim_and_backend(item)
-        if claim is None or claim.expected != HOLDS or item.get_closest_marker("skip") is not None:
+        if claim.expected != HOLDS or item.get_closest_marker("skip") is not None:
             return item
         fn = build_test(claim, be, "all", self.settings(), self.seed(), recorder=Recorder(), explain=self.explain(),
                         database=self.database())
@@ -252,13 +238,12 @@ class Gate:
         return new
 
     def profile_name(self) -> str:
-        from hypothesis import settings
+        from hypothesis import settings  # lazy: hypothesis (0.1 s), for the header and the report
 
-        from convspec.options import DEFAULT_PROFILE
         name = self.config.getoption("convspec_profile")
         if not name and self.config.getoption("hypothesis_profile", None):
             return settings.get_current_profile_name()
-        return name or DEFAULT_PROFILE
+        return name or options.DEFAULT_PROFILE
 
     def seed(self):
         s = self.config.getoption("hypothesis_seed", None)
@@ -276,7 +261,6 @@ class Gate:
     def pytest_report_header(self, config):
         if not (self.active or config.getini("convspec_header")):
             return None
-        from convspec import __version__
         vers = [f"convspec {__version__}"]
         for mod in ("numpy", "scipy", "hypothesis", "torch", "numba"):
             m = sys.modules.get(mod)
@@ -294,7 +278,6 @@ class Gate:
             lines += self.coverage_lines()
         lines.append("convspec backends: " + (", ".join(b.name for b in self.builtins) or "none"))
         if any(b.caps.gpu for b in self.builtins) or config.getini("convspec_header"):
-            from convspec.backends import cuda_env
             lines.append(f"convspec CUDA mode: {cuda_env.describe()}")
         base = self.settings()
         lines.append(f"convspec profile: {self.profile_name()} (max_examples={base.max_examples}, "
@@ -311,8 +294,7 @@ class Gate:
     def coverage_dict(self) -> dict:
         """op -> covered, possible, rows: the covering array of each contract op the implementation provides
         (level rows counted, not realised: the header needs no data)."""
-        from convspec.drawing import coverage
-        from convspec.model.ops import CONTRACT, op_kind
+        from convspec.drawing import coverage  # lazy: the covering arrays (numpy, coverwise), for an implementation
         caps, out = self.impl.caps, {}
         # the contract ops with a dtype of their kind's domain declared (no array for an op that runs nothing)
         ops = sorted(op for op in self.impl.provides if op in CONTRACT and caps.dtypes_for(op_kind(op)))
@@ -323,10 +305,9 @@ class Gate:
         return out
 
     def pytest_generate_tests(self, metafunc):
-        from convspec import gate
         if metafunc.function is not gate.test_claim:
             return
-        from convspec.claims import all_claims, applicable
+        from convspec.claims import all_claims, applicable  # lazy: the claims (numpy, hypothesis), for the gate test
         in_gate = isinstance(metafunc.definition.parent, GateModule)
         params = []
         for c in all_claims(self.config.getoption("claims")):
@@ -340,7 +321,6 @@ class Gate:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, session, config, items):
-        from convspec import gate
         if self.active:
             mod = GateModule.from_parent(session, path=Path(gate.__file__), name=GATE_NODEID, nodeid=GATE_NODEID)
             mod.obj = gate
@@ -436,8 +416,7 @@ class Gate:
         path = self.config.getoption("convspec_json")
         if not path or hasattr(self.config, "workerinput"):
             return
-        from convspec import __version__
-        from convspec.reporting.results import RESULTS_SCHEMA
+        from convspec.reporting.results import RESULTS_SCHEMA  # lazy: numpy, for a run that writes the JSON report
         doc = {"schema": RESULTS_SCHEMA, "convspec": __version__, "exitstatus": int(exitstatus),
                "impl": None if self.impl is None else self.impl.origin, "profile": self.profile_name(),
                "results": self.rows}

@@ -33,9 +33,11 @@ import os
 
 import numpy as np
 
+from convspec.errors import ContractViolation, Hang
 from convspec.model.case import Case
+from convspec.model.contract import __doc__ as contract_doc
 from convspec.model.ops import LABELS, op_kind
-from convspec.model.problem import Problem, SignalProblem, TransposeProblem, dtype_name
+from convspec.model.problem import Problem, SignalProblem, TransposeProblem, dtype_name, parse_any
 from convspec.reporting.results import VECTORS_SCHEMA as SCHEMA
 from convspec.reporting.results import VECTORS_SCHEMA_V1 as SCHEMA_V1
 from convspec.truth.oracle import conv_allowed, conv_exact, family_expect_acc, signal_allowed
@@ -208,7 +210,6 @@ def write(out: str, dtypes=("f32", "f64")) -> int:
         y, allowed = signal_allowed(acc, case.a, case.k, case.problem.mode, op)
         fname, inputs = _save(out, vid, op, case, y, allowed)
         entries.append(_entry(vid, op, case, fname, acc.name, y.shape, np.result_type(case.a, case.k), inputs))
-    from convspec.model.contract import __doc__ as contract_doc
     manifest = {"schema": SCHEMA, "contract": contract_doc.strip(),
                 "pass_rule": "shape and dtype equal output; |result - expected| <= allowed elementwise",
                 "vectors": entries}
@@ -234,8 +235,6 @@ def check(folder: str, be, verbose: bool = False):
         raise ValueError(f"{folder}/manifest.json: schema {manifest.get('schema')!r}, expected {SCHEMA!r} "
                          f"(or {SCHEMA_V1!r})")
     failed = skipped = 0
-    from convspec.errors import ContractViolation, Hang
-    from convspec.model.problem import parse_any
     for e in manifest["vectors"]:
         with np.load(os.path.join(folder, e["file"])) as z:
             data = {k: z[k] for k in z.files}

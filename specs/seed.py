@@ -11,12 +11,14 @@ from hypothesis.extra import numpy as hnp
 
 from convspec.claims import CONDITIONAL, HOLDS, REFUTED, claim, ranked
 from convspec.drawing import strategies as S
+from convspec.model import layout
 from convspec.model.case import Case, cast
 from convspec.model.ops import RANKS
-from convspec.model.problem import Problem, SignalProblem
+from convspec.model.problem import AXES, Problem, SignalProblem
 from convspec.truth import reference as ref
 from convspec.truth.check import close, equal, holds
 from convspec.truth.oracle import check_conv, check_signal_modes, conv_expect, conv_of, signal_call, signal_expect
+from convspec.truth.tolerance import gamma, unit_roundoff
 
 Q = "seed 001 (question, post 335321)"
 A1 = "seed 000 (answer, post 335327)"
@@ -245,7 +247,6 @@ def _(be, case):
     holds(d.shape == () or d.size == 1, f"{be.name}.dot2d(A, B) has shape {d.shape}, the element-wise sum is a "
           f"scalar ({s:g})", sides={"A": case.a, "B": case.k, "dot(A,B)": d, "sum(A*B)": np.array([[s]])})
     n = case.a.size
-    from convspec.truth.tolerance import gamma, unit_roundoff
     u = unit_roundoff(case.problem.dtype if case.problem.dtype in ("f32", "f64") else "f64")
     close(d.reshape(()).astype(np.float64), s, 2 * gamma(n, u) * np.sum(np.abs(case.a * case.k)) + 0.0,
           "dot(A, B) vs sum(A * B)")
@@ -261,7 +262,6 @@ def _(be, case):
     v = np.asarray(f(a.reshape(1, -1), b.reshape(-1, 1))).reshape(())
     t = np.trace(np.asarray(f(np.ascontiguousarray(a.T), b)))
     s = np.sum(a.astype(np.float64) * b.astype(np.float64))
-    from convspec.truth.tolerance import gamma, unit_roundoff
     u = unit_roundoff(case.problem.dtype)
     bound = (gamma(a.size, u) + gamma(a.size, 2.0 ** -53)) * float(np.sum(np.abs(a.astype(np.float64) * b)))
     exact = case.problem.regime == "int"
@@ -340,7 +340,6 @@ for _r in RANKS:
 # 10/11 ---------------------------------------------------------------------------------------------
 def _one_by_one(rank):
     """Pins of a 1x1 (1, 1x1x1) conv with stride 1, no padding, no dilation, one group, in ``rank`` dims."""
-    from convspec.model.problem import AXES
     return {**{f"{k}{a}": v for a in AXES[rank] for k, v in (("k", 1), ("s", 1), ("p", 0), ("d", 1))}, "g": 1}
 
 
@@ -356,7 +355,6 @@ def _channel_matmul(be, case):
 
 
 def _keeps_size(be, case):
-    from convspec.model import layout
     p = case.problem
     args, kw = layout.to_layout(p.op, (case.x, case.w, case.b), p.kwargs(), be.caps)
     y = be.op(p.op)(*args, **kw)    # raw call (in the implementation's declared layout): the shape is the property
@@ -378,7 +376,6 @@ for _r in RANKS:
 
 # 12 -------------------------------------------------------------------------------------------------
 def _unit(rank, **extra):
-    from convspec.model.problem import AXES
     return {**{f"{k}{a}": v for a in AXES[rank] for k, v in (("s", 1), ("p", 0), ("d", 1))}, **extra}
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 
 def pair(v) -> tuple[int, int]:
     """An int or a pair -> a pair of ints."""
@@ -63,8 +65,7 @@ def torch_tensor(a):
     becomes a torch.bfloat16 tensor on the same 16 bits."""
     if a is None:
         return None
-    import numpy as np
-    import torch
+    import torch  # lazy: torch is an optional extra (about 3 s to import); numpy_backend imports this module too
     a = np.asarray(a)
     if not (a.flags.c_contiguous and a.flags.writeable):
         a = np.array(a, order="C", copy=True)
@@ -76,7 +77,6 @@ def torch_tensor(a):
 def transpose_params(w, stride, padding, output_padding, dilation) -> tuple:
     """(stride, padding, output_padding, dilation) of a transposed conv (or a gradient) as tuples of one int per
     spatial axis of ``w``; a (before, after) pair that is not symmetric raises (one padding per axis)."""
-    import numpy as np
     r = np.ndim(w) - 2
     s, d = ntuple(stride, r, "stride"), ntuple(dilation, r, "dilation")
     pads = pad_pairs(padding, np.shape(w)[2:], d)

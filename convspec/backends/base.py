@@ -5,20 +5,12 @@ such as ``np.convolve`` that real-world claims need; every op name is declared i
 :class:`Capabilities`.  Whether a claim applies to a backend is decided from the claim's
 ``needs``/``requires`` and these declarations -- nothing is keyed on a (claim, backend) pair or a name.
 
-**Adding a built-in backend** (a module in this package, listed in :data:`BUILTIN_MODULES`)::
+The built-in backends and the zoo's are found by name in :mod:`convspec.backends.registry` (which also
+says how to add one).  A library-specific op needs a name in :data:`OPS` (or :func:`declare_op`) before claims may ``need`` it.
 
-    from . import Backend, Capabilities, builtin
-
-    @builtin("mylib")
-    def _mylib():                       # called once, when a run first selects the backend
-        import mylib
-        return Backend("mylib", {"conv2d": mylib.conv2d}, Capabilities(dtypes=("f32",), gpu=True),
-                       library="mylib", version=mylib.__version__)
-
-A library-specific op needs a name in :data:`OPS` (or :func:`declare_op`) before claims may ``need`` it.
-
-Outside implementations (``--impl TARGET``, ``--impl-cmd CMD``) are loaded by :func:`load` -- in a
-worker process (:mod:`convspec.isolation.supervisor`) or in this one (:func:`load_impl`) -- into the same shape.
+Outside implementations (``--impl TARGET``, ``--impl-cmd CMD``) are loaded by
+:func:`convspec.isolation.loader.load` -- in a worker process (:mod:`convspec.isolation.supervisor`) or in
+this one (:func:`load_impl`) -- into the same shape.
 """
 
 from __future__ import annotations
@@ -31,6 +23,9 @@ from dataclasses import dataclass, field, fields
 
 from convspec.errors import ImplError
 from convspec.model.contract import CONTRACT, DEFAULT_TIMEOUT, guarded_call
+from convspec.model.layout import call_native, from_layout, normalize, permutes
+from convspec.model.ops import ALL_DTYPES, KIND_DTYPES, KINDS, op_kind
+from convspec.truth.tolerance import HALF_ACCUMULATORS, accumulation_for
 
 #: every op name a backend may provide and a claim may need, with what it is
 OPS: dict[str, str] = {
@@ -114,7 +109,6 @@ class Capabilities:
     declared: tuple | None = None     # the keys an implementation's CAPABILITIES gave (None: a built-in backend)
 
     def __post_init__(self):
-        from convspec.model.layout import normalize
         for name in ("layout", "weight_layout"):     # canonical words (NWC, DHWIO, ... become NHWC, HWIO)
             object.__setattr__(self, name, normalize(name, getattr(self, name)))
         object.__setattr__(self, "accumulate", _accumulate_items(self.accumulate))
@@ -130,7 +124,6 @@ class Capabilities:
         own declaration if there is one, else ``dtypes``, intersected with the kind's contract domain
         (:data:`convspec.model.ops.KIND_DTYPES`: the conv family is real floating point, the signal ops add integer and
         complex data)."""
-        from convspec.model.ops import KIND_DTYPES
         own = dict(self.kind_dtypes).get(kind)
         return tuple(d for d in (self.dtypes if own is None else own) if d in KIND_DTYPES[kind])
 
@@ -139,7 +132,6 @@ class Capabilities:
         "<dtype>"), or None (the standard model: half-precision data summed in fp32)."""
         table = dict(self.accumulate)
         if op is not None:
-            from convspec.model.ops import op_kind
             try:
                 kind = op_kind(op)
             except KeyError:
@@ -185,7 +177,6 @@ class Capabilities:
                 except (ValueError, TypeError, AttributeError) as e:
                     raise ImplError(f"{source}: {e}") from None
             if k2 in ("layout", "weight_layout"):
-                from convspec.model.layout import normalize
                 try:
                     v = normalize(k2, v, source)
                 except ValueError as e:
@@ -228,7 +219,6 @@ def _dtypes_items(value) -> tuple[tuple, tuple]:
     """``dtypes`` as (dtypes, per-kind pairs): a sequence of dtype names (every kind), or a dict from op kind
     ('conv', 'transpose', 'input', 'weight', 'signal', or 'family' for the first four) to dtype names.
     Unknown names raise ValueError naming them."""
-    from convspec.model.ops import ALL_DTYPES, KINDS
     if isinstance(value, str):
         raise ValueError(f"dtypes={value!r} must be a list of dtype names (or a dict per op kind), not one string")
     if isinstance(value, dict):
@@ -251,7 +241,6 @@ def _accumulate_items(value) -> tuple:
     """``accumulate`` as sorted (key, format) pairs: key "<dtype>" or "<op kind>:<dtype>" (kinds: conv,
     transpose, input, weight) for a half-precision dtype, format "f32" or the dtype itself (sums in the half
     format).  A dict or pairs; anything else raises ValueError naming it."""
-    from convspec.truth.tolerance import HALF_ACCUMULATORS
     items = value.items() if isinstance(value, dict) else value
     out = []
     for key, fmt in items:
@@ -299,112 +288,18 @@ class Backend:
         expected shape are permuted to its layouts, and its result is brought back (a C-contiguous copy),
         so every claim compares against the channels-first definition (:mod:`convspec.model.layout`)."""
         __tracebackhide__ = True
-        from convspec.model import layout
-        if layout.permutes(op, self.caps):
-            return layout.from_layout(op, layout.call_native(self, op, case, args=args, kwargs=kwargs,
-                                                             expect=expect), self.caps)
+        if permutes(op, self.caps):
+            return from_layout(op, call_native(self, op, case, args=args, kwargs=kwargs, expect=expect), self.caps)
         out, _ = guarded_call(self.name, op, self.ops[op], case, timeout=self.caps.timeout,
                               args=args, kwargs=kwargs, expect=expect)
         return out
 
     def accumulation(self, dtype: str, op: str | None = None):
         """The error model's accumulation for ``dtype`` data (and ``op``: its declared accumulator)."""
-        from convspec.truth.tolerance import accumulation_for
         return accumulation_for(dtype, self.caps.mode, self.caps.accuracy, self.caps.accumulator(dtype, op))
 
     def __repr__(self) -> str:
         return f"<backend {self.name}>"
-
-
-# -- registry of built-in backends --------------------------------------------------------------
-
-_FACTORIES = {}
-
-
-def builtin(name: str):
-    """Decorator registering a zero-argument factory that returns a :class:`Backend`."""
-    def deco(fn):
-        _FACTORIES[name] = fn
-        return fn
-    return deco
-
-
-_CACHE: dict = {}
-
-
-#: the modules that register built-in backends; the optional ones need an extra (torch, cuda)
-BUILTIN_MODULES = ("numpy_backend", "scipy_backend", "torch_backend", "tf32_backend", "numba_cuda_backend",
-                   "torch_cuda_backend")
-MISSING: dict = {}        # module -> why it could not be imported (e.g. torch not installed)
-
-
-def _load_builtin_modules():
-    for mod in BUILTIN_MODULES:
-        if mod in MISSING:
-            continue
-        try:
-            importlib.import_module(f"{__package__}.{mod}")
-        except ImportError as e:
-            if mod in ("numpy_backend", "scipy_backend"):
-                raise
-            MISSING[mod] = f"{type(e).__name__}: {e}"
-
-
-def builtin_names() -> list[str]:
-    """The built-in backends a plain run selects (the zoo's are listed by :func:`zoo_names`)."""
-    _load_builtin_modules()
-    return list(_FACTORIES)
-
-
-def zoo_names() -> list[str]:
-    """The zoo backends (one per shipping library, :mod:`convspec.backends.zoo`): selected by name or 'zoo'."""
-    from convspec.backends import zoo
-    for mod in zoo.MODULES:
-        _ZOO.setdefault(zoo.backend_name(mod), zoo.factory(mod))
-    return list(_ZOO)
-
-
-_ZOO: dict = {}
-
-
-def get(name: str) -> Backend:
-    """A built-in backend by name (cached)."""
-    _load_builtin_modules()
-    if name not in _CACHE:
-        if name.startswith("zoo-"):
-            zoo_names()
-        factory = _FACTORIES.get(name) or _ZOO.get(name)
-        if factory is None:
-            raise KeyError(f"unknown backend {name!r}; built-in: {', '.join(_FACTORIES)}; zoo: {', '.join(zoo_names())}")
-        _CACHE[name] = factory()
-    return _CACHE[name]
-
-
-def select(spec: str | None) -> list[Backend]:
-    """Backends for a ``--backends`` value: 'all' (default: the built-in backends), 'none', 'zoo' (every zoo
-    backend), or comma-separated names/prefixes of either."""
-    if spec == "none":
-        return []
-    names = builtin_names()
-    if spec in (None, "", "all"):
-        chosen = names
-    else:
-        chosen = []
-        zoo = zoo_names()
-        for part in spec.split(","):
-            part = part.strip()
-            if part == "zoo":
-                hits = zoo
-            elif part == "all":
-                hits = names
-            else:
-                hits = ([n for n in names + zoo if n == part] or [n for n in names if n.startswith(part)]
-                        or [n for n in zoo if n.startswith(part)])
-            if not hits and part != "zoo":
-                raise ImplError(f"--backends: no backend matches {part!r}; built-in: {', '.join(names)}; "
-                                f"zoo: {', '.join(zoo) or 'none'}")
-            chosen += [h for h in hits if h not in chosen]
-    return [get(n) for n in chosen]
 
 
 def _is_path(target: str) -> bool:

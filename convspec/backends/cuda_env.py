@@ -27,7 +27,7 @@ def setup() -> str:
     if "NUMBA_ENABLE_CUDASIM" not in os.environ and not gpu_present():
         os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
     try:
-        import numba.cuda  # noqa: F401
+        import numba.cuda  # noqa: F401  (lazy: an optional extra, imported after NUMBA_ENABLE_CUDASIM is set)
     except ImportError:
         return "none"
     return "simulator" if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1" else "device"
@@ -39,7 +39,7 @@ def describe() -> str:
         return "numba-cuda simulator (NUMBA_ENABLE_CUDASIM=1, no GPU found); torch-cuda skipped"
     if mode == "device":
         try:
-            import torch
+            import torch  # lazy: torch is an optional extra (about 3 s to import)
             name = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "torch sees no CUDA device"
         except Exception as e:  # pragma: no cover
             name = f"torch: {e}"

@@ -48,10 +48,12 @@ import math
 import numpy as np
 
 from convspec.backends import cuda_env
-from convspec.backends.base import Backend, Capabilities, builtin
+from convspec.backends.base import Backend, Capabilities
+from convspec.backends.registry import builtin
 
 MODE = cuda_env.setup()
-from numba import cuda  # noqa: E402  (after cuda_env decided on the simulator)
+import numba  # noqa: E402  (after cuda_env decided on the simulator: numba reads it when imported)
+from numba import cuda  # noqa: E402
 
 SIM = MODE == "simulator"
 TILED_VARIANTS = ("no_halo", "guard_off_by_one", "no_sync")
@@ -419,7 +421,6 @@ def make_backend(kind="tiled", variant="ok") -> Backend:
     else:
         ops = {"conv2d": make_conv2d_tiled(variant)}
     suffix = "" if variant == "ok" else f"-{variant}"
-    import numba
     return Backend(f"numba-cuda-{kind}{suffix}", ops, caps(kind=kind), library="numba-cuda " + MODE,
                    version=numba.__version__)
 

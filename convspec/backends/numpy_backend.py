@@ -10,7 +10,9 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from convspec.backends._util import crop, ntuple, pad_pairs, transpose_params
-from convspec.backends.base import Backend, Capabilities, builtin
+from convspec.backends.base import Backend, Capabilities
+from convspec.backends.registry import builtin
+from convspec.truth.reference import pad_input
 
 
 def _windows(x, kernel, stride, pads, dilation):
@@ -31,7 +33,6 @@ def _params(x, w, stride, padding, dilation, padding_mode):
         raise ValueError("padding='same' needs stride 1")
     pads = pad_pairs(padding, np.shape(w)[2:], d)
     if padding_mode != "zeros":
-        from convspec.truth.reference import pad_input  # np.pad with the mode's name (reflect, edge, wrap)
         return pad_input(np.ascontiguousarray(x), pads, padding_mode), (s, ((0, 0),) * r, d)
     return x, (s, pads, d)
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from convspec.errors import Abort, ContractViolation, Declined, fault_of
 from convspec.model.case import Case, cast
+from convspec.model.contract import _args as contract_args
 from convspec.model.ops import CONV_OPS, FAMILY, KIND_DTYPES, SIGNAL_OPS, op_kind, op_rank
 from convspec.model.problem import Problem, SignalProblem, TransposeProblem
 
@@ -122,7 +123,6 @@ def _outcome(be, op: str, case, kwargs=None, expect=None) -> str | None:
 
 
 def _args(op, case):
-    from convspec.model.contract import _args as contract_args
     return contract_args(op, case)[0]
 
 

@@ -28,7 +28,8 @@ import scipy
 from scipy import ndimage, signal
 
 from convspec.backends._util import pair
-from convspec.backends.base import Backend, Capabilities, builtin
+from convspec.backends.base import Backend, Capabilities
+from convspec.backends.registry import builtin
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 #: torch's padding_mode -> np.pad's mode (used only to materialise paddings ndimage cannot produce)

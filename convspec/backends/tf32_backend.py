@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from convspec.backends.base import Backend, Capabilities, builtin, get
+from convspec.backends.base import Backend, Capabilities
+from convspec.backends.registry import builtin, get
 from convspec.model.case import round_significand
 
 

@@ -21,7 +21,8 @@ import torch
 import torch.nn.functional as F
 
 from convspec.backends._util import crop, ntuple, pad_pairs, pair, torch_tensor, transpose_params
-from convspec.backends.base import Backend, Capabilities, builtin
+from convspec.backends.base import Backend, Capabilities
+from convspec.backends.registry import builtin
 from convspec.model.problem import np_dtype
 
 

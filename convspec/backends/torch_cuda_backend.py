@@ -17,16 +17,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from convspec.backends.base import Backend, Capabilities, builtin, declare_op
+# torch is an extra: without it both backends are unavailable (torch_backend, which the registry loads first,
+# has imported it already when it is installed)
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError:  # pragma: no cover
+    torch = F = None
+
+from convspec.backends.base import Backend, Capabilities, declare_op
+from convspec.backends.registry import builtin
 
 declare_op("cudnn.version", "cuDNN's version (torch.backends.cudnn.version()): the backend is torch on CUDA "
                             "through cuDNN, which picks its algorithm by shape")
 
 
 def _unavailable() -> str:
-    try:
-        import torch
-    except ImportError:  # pragma: no cover
+    if torch is None:  # pragma: no cover
         return "torch is not installed"
     if not torch.cuda.is_available():
         build = "a CPU-only build" if torch.version.cuda is None else f"CUDA {torch.version.cuda} build"
@@ -37,8 +44,6 @@ def _unavailable() -> str:
 
 def make_conv2d(tf32: bool, deterministic: bool = True):
     def conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
-        import torch
-        import torch.nn.functional as F
         torch.backends.cudnn.allow_tf32 = tf32
         torch.backends.cuda.matmul.allow_tf32 = tf32
         torch.backends.cudnn.deterministic = deterministic
@@ -53,7 +58,6 @@ def make_conv2d(tf32: bool, deterministic: bool = True):
 
 def cudnn_version():
     """torch.backends.cudnn.version() (None when cuDNN is not available)."""
-    import torch
     return torch.backends.cudnn.version()
 
 
@@ -67,7 +71,6 @@ def _make(name, tf32):
     suffix = " with TF32 allowed (cudnn.allow_tf32=True)" if tf32 else " with TF32 off"
     version = ""
     if not why:
-        import torch
         version = f"{torch.__version__}, cuDNN {cudnn_version()}"
     return Backend(name, {"conv2d": make_conv2d(tf32), "cudnn.version": cudnn_version}, caps(tf32),
                    library="torch cuDNN", version=version, unavailable=(why + suffix) if why else "")

@@ -30,6 +30,7 @@ from convspec.backends.base import Backend, Capabilities
 from convspec.model.case import Case
 from convspec.model.problem import Problem
 from convspec.truth import reference as ref
+from convspec.truth.tolerance import round_to
 
 # -- data families ----------------------------------------------------------------------------------
 
@@ -225,10 +226,10 @@ def winograd_conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     if (p.kernel, p.stride, p.dilation) != ((3, 3), (1, 1), (1, 1)):
         return make_order_conv2d(_pairwise)(x, w, b, stride=stride, padding=padding, dilation=dilation,
                                             groups=groups)
-    (ho, wo), (h, w), ((ph, _), (pw, _)) = p.out_spatial(), p.spatial, p.pads
+    (ho, wo), (hx, wx), ((ph, _), (pw, _)) = p.out_spatial(), p.spatial, p.pads
     th, tw = (ho + 1) // 2, (wo + 1) // 2
     xp = np.zeros((p.n, p.c, 2 * th + 2, 2 * tw + 2), dtype=np.float32)
-    xp[:, :, ph:ph + h, pw:pw + w] = x
+    xp[:, :, ph:ph + hx, pw:pw + wx] = x
     cg, og = p.c // p.g, p.o // p.g
     y = np.zeros((p.n, p.o, 2 * th, 2 * tw), dtype=np.float32)
     u = np.einsum("ij,ocjk,lk->ocil", _G, w.astype(np.float32), _G).astype(np.float32)   # (O, C/G, 4, 4)
@@ -271,5 +272,4 @@ def sequential_in(acc_dtype, out_dtype):
 
 def relative_error(y_exact, eps: float, fmt: str):
     """y (1 + eps) rounded once to ``fmt``: a uniform relative error of eps."""
-    from convspec.truth.tolerance import round_to
     return round_to(np.asarray(y_exact, dtype=np.float64) * (1 + eps), fmt)

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
 
 from convspec.model.case import Case, cast, dyadic_limits, dyadic_plan, exponent_range, int_range, kterms_of
-from convspec.model.problem import AXES, Problem, SignalProblem
+from convspec.model.problem import AXES, Problem, SignalProblem, TransposeProblem
 
 VALUE_LEVEL_NUMEL = 160
 
@@ -174,7 +175,6 @@ def conv_problems(draw, caps, *, dtypes=None, regimes=("int", "dya", "flt"), ker
     ``caps.padding_pairs`` is declared; False (the default, for claims that read one padding per axis)
     never.  A pin names one axis (``kh``, ``sd``, ...: see :data:`PINNABLE`).
     """
-    from hypothesis.errors import InvalidArgument
     unknown = sorted(set(fixed) - set(PINNABLE))
     if unknown:
         raise InvalidArgument(f"conv_problems: unknown pin(s) {', '.join(map(repr, unknown))}; "
@@ -290,7 +290,6 @@ def seam_cases(dtypes=("f32", "f64")) -> list[Case]:
 
 def signal_seam_cases(dtypes=("f64", "f32")) -> list[Case]:
     """Signal problems one past/at/before the 128-wide tile and past the kernel sizes 7 and 11."""
-    from convspec.model.problem import SignalProblem
     out = []
     for dt in dtypes:
         for i, (m, q) in enumerate([(127, 3), (128, 2), (129, 3), (120, 11), (125, 13), (9, 12)]):
@@ -414,7 +413,6 @@ def transpose_problems(draw, caps, *, dtypes=None, regimes=("int", "dya", "flt")
     what leaves a non-empty output).  ``fixed`` pins one axis as :data:`PINNABLE` does, ``op`` the
     output_padding (e.g. ``sh=3``, ``oph=2``).  A 3-D problem keeps its extents small (at most 4, kernel 2,
     stride and dilation 2)."""
-    from convspec.model.problem import TransposeProblem
 
     def pick(name, strategy):
         return fixed[name] if name in fixed else draw(strategy)

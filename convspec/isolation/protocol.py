@@ -18,7 +18,9 @@ deadline (:meth:`Reader.read_frame` with ``deadline``), which is how a hung serv
 
 from __future__ import annotations
 
+import ctypes
 import json
+import mmap
 import os
 import select
 import struct
@@ -31,6 +33,10 @@ from convspec.errors import PeerClosed, ProtocolError, Timeout
 MAGIC = b"CVSP"
 PROTOCOL = "convspec-worker/1"
 MAX_HEADER = 1 << 20
+try:                                        # numpy >= 2; numpy 1.26 has it at the top level
+    from numpy.lib.array_utils import byte_bounds
+except ImportError:                         # pragma: no cover
+    byte_bounds = np.byte_bounds
 try:                                        # bfloat16 as a numpy dtype (a core dependency of convspec)
     from ml_dtypes import bfloat16 as _bfloat16
 except ImportError:                         # pragma: no cover
@@ -131,7 +137,6 @@ def layout_of(a: np.ndarray):
         return None
     if a.flags.c_contiguous and a.flags.writeable and a.base is None:
         return None
-    from numpy.lib.array_utils import byte_bounds
     root = a
     while isinstance(root.base, np.ndarray):
         root = root.base
@@ -140,7 +145,6 @@ def layout_of(a: np.ndarray):
         lo, hi = byte_bounds(a)
     if a.size == 0:
         lo = hi = a.__array_interface__["data"][0]
-    import ctypes
     span = memoryview((ctypes.c_char * (hi - lo)).from_address(lo)).cast("B") if hi > lo else memoryview(b"")
     lay = {"span": hi - lo, "offset": a.__array_interface__["data"][0] - lo, "strides": list(a.strides),
            "readonly": not a.flags.writeable}
@@ -354,7 +358,6 @@ class Arena:
         return cls(os.memfd_create("convspec-arena", os.MFD_CLOEXEC))
 
     def _map(self, size: int):
-        import mmap
         self.mm, self.size = mmap.mmap(self.fd, size), size   # the old map lives on while views use it
 
     def ensure(self, size: int):

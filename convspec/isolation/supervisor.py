@@ -41,8 +41,10 @@ from __future__ import annotations
 
 import atexit
 import base64
+import ctypes
 import dataclasses
 import fcntl
+import hashlib
 import json
 import os
 import pickle
@@ -53,6 +55,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -104,7 +107,6 @@ def _prctl():
     """libc's prctl (resolved here, in the parent: a child between fork and exec must not dlopen)."""
     if sys.platform.startswith("linux"):
         try:
-            import ctypes
             return ctypes.CDLL(None).prctl
         except Exception:
             return None
@@ -325,7 +327,6 @@ class Worker:
 
     def _open_log(self):
         if self._log is None:
-            import tempfile
             self._log = tempfile.TemporaryFile(mode="a+b", prefix="convspec-worker-", suffix=".log")
         self._log.truncate(0)
         self._log_pos = 0
@@ -620,7 +621,6 @@ def _declined(reply: dict) -> bool:
 
 
 def _digest(arrays) -> bytes:
-    import hashlib
     h = hashlib.blake2b(digest_size=16)
     for _, a in arrays:
         h.update(protocol.wire_array(a).reshape(-1).view(np.uint8))

@@ -20,10 +20,15 @@ parent replaces a crashed server in milliseconds.
 from __future__ import annotations
 
 import base64
+import ctypes
+import json
 import os
 import pickle
+import socket
 import sys
+import time
 import traceback
+import warnings
 from dataclasses import asdict
 
 import numpy as np
@@ -32,10 +37,10 @@ from convspec.backends.base import load_impl
 from convspec.errors import ImplError, PeerClosed, ProtocolError
 from convspec.isolation import protocol
 from convspec.model.contract import CONTRACT
+from convspec.model.ops import LABELS, SHAPE_ARGS
 
 FORK_ENV = "CONVSPEC_FORK_FD"
 FEATURES = ["layout", "pyparams"]    # arrays in the layout the suite passed them in; exact Python parameters
-from convspec.model.ops import LABELS, SHAPE_ARGS  # noqa: E402
 
 
 def _take_stdio() -> tuple[int, int]:
@@ -215,11 +220,6 @@ def fork_server(target: str, fd: int) -> int:
     "timeout": T}`` (answer ``{"type": "reaped", "returncode": R}``, killing P after T seconds) and
     ``{"type": "bye"}``.
     """
-    import json
-    import socket
-    import time
-    import warnings
-
     ctl = socket.socket(fileno=fd)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
@@ -276,7 +276,6 @@ def _forked(fd: int, ops: dict, arena):
     try:
         os.setpgid(0, 0)
         if sys.platform.startswith("linux"):
-            import ctypes
             ctypes.CDLL(None).prctl(1, 9)      # PR_SET_PDEATHSIG: die with the fork server
         code = serve(fd, fd, ops, arena)
     except SystemExit as e:                     # the implementation called sys.exit()

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from convspec.model.problem import Problem, SignalProblem, parse_any
+from convspec.model.problem import Problem, SignalProblem, np_dtype, parse_any
 
 
 def round_significand(a, bits: int):
@@ -46,10 +46,8 @@ def cast(values, dtype: str):
         return np.asarray(values, dtype=np.complex128)
     v = np.asarray(values, dtype=np.float64)
     if dtype == "bf16":
-        from convspec.model.problem import np_dtype
         r = round_significand(v.astype(np.float32), 8)
         return r.astype(np_dtype("bf16"))
-    from convspec.model.problem import np_dtype
     return v.astype(np_dtype(dtype))
 
 

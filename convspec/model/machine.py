@@ -49,7 +49,10 @@ import os
 import platform
 import re
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from typing import Callable
+
+from packaging.version import InvalidVersion, Version
 
 from convspec.errors import MachineOverrideError
 
@@ -118,7 +121,6 @@ def parse_features(text: str, measured: frozenset) -> frozenset:
 
 def parse_machine(text: str) -> dict:
     """The facts CONVSPEC_MACHINE sets: {key: value} for keys of :data:`MACHINE_KEYS`."""
-    from packaging.version import InvalidVersion, Version
     out = {}
     for item in (t.strip() for t in re.split(r"[;,]", text)):
         if not item:
@@ -139,7 +141,6 @@ def parse_machine(text: str) -> dict:
 
 @functools.lru_cache(maxsize=None)
 def _version(lib: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
     try:
         return version(lib)
     except PackageNotFoundError:
@@ -161,7 +162,7 @@ def _torch_kernels() -> dict:
     """{'<f16|bf16|f32> <conv|conv_transpose>': ConvBackend name} torch picks on a batched 2-D probe (N=2, C=2,
     5x5 input, 3x3 kernel): the choice for the half formats does not depend on the shape (module docstring)."""
     try:
-        import torch
+        import torch  # lazy: torch is an optional extra (about 3 s); the claims module imports this one
     except ImportError:
         return {}
     select = getattr(torch._C, "_select_conv_backend", None)
@@ -178,7 +179,7 @@ def _torch_kernels() -> dict:
 
 def _onednn_on() -> bool:
     try:
-        import torch
+        import torch  # lazy: torch is an optional extra (about 3 s); the claims module imports this one
     except ImportError:
         return False
     return bool(torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled)
@@ -223,7 +224,7 @@ class Facts:
     @functools.cached_property
     def capability(self) -> str:
         try:
-            import torch
+            import torch  # lazy: torch is an optional extra (about 3 s); the claims module imports this one
         except ImportError:
             return ""
         return torch.backends.cpu.get_cpu_capability()
@@ -247,7 +248,7 @@ class Facts:
             return cc, "(overridden)" if cc else "", self.overrides.get("cudnn", "")
         cc, name, cudnn = "", "", ""
         try:
-            import torch
+            import torch  # lazy: torch is an optional extra (about 3 s); the claims module imports this one
             if torch.cuda.is_available():
                 cc = "%d.%d" % torch.cuda.get_device_capability(0)
                 name = torch.cuda.get_device_name(0)
@@ -292,7 +293,6 @@ Requirement = Callable[[Facts], str]
 
 def version_series(lib: str, series: str) -> Requirement:
     """``lib`` installed in the release series ``series`` ('2.13': 2.13.x)."""
-    from packaging.version import Version
     want = Version(series).release
 
     def req(f: Facts) -> str:
@@ -329,7 +329,6 @@ def gpu_capability(cc: str) -> Requirement:
 
 
 def cudnn_series(series: str) -> Requirement:
-    from packaging.version import Version
     want = Version(series).release
 
     def req(f: Facts) -> str:

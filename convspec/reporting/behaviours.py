@@ -26,12 +26,14 @@ A cell that raises says ``raises <Type>``; an op the backend lacks is ``-``.  :f
 from __future__ import annotations
 
 import html
+import textwrap
 
 import numpy as np
 
 from convspec.errors import Abort, ContractViolation, Declined, fault_of
-from convspec.model.case import Case
+from convspec.model.case import Case, cast
 from convspec.model.problem import Problem, SignalProblem, TransposeProblem
+from convspec.truth.reference import direct
 
 COLUMNS = ("flip", "same", "output_padding", "NaN", "f16 sum", "bf16 sum", "int exact", "supports")
 
@@ -61,7 +63,6 @@ def _conv_case(x, w, b=None, dtype="f64", **kw):
     p = Problem(n=x.shape[0], c=x.shape[1], o=w.shape[0], spatial=x.shape[2:], kernel=w.shape[2:], g=kw.pop("g", 1),
                 bias=b is not None, dtype=dtype, regime="int", dilation=kw.pop("dilation", (1,) * r),
                 stride=(1,) * r, pads=((0, 0),) * r)
-    from convspec.model.case import cast
     return Case(p, {"x": cast(x, dtype), "w": cast(w, dtype), "b": None if b is None else cast(b, dtype)})
 
 
@@ -193,7 +194,6 @@ def int_exact(be) -> str:
     y, why = _call(be, "conv2d", case)
     if why:
         return why
-    from convspec.truth.reference import direct
     exact = direct(case.x, case.w, None, **case.problem.kwargs())     # float64: every partial sum is exact
     err = float(np.max(np.abs(np.asarray(y, np.float64) - exact)))
     return "exact" if err == 0 else f"off by {err:.2g}"
@@ -246,7 +246,6 @@ def table(bes) -> dict:
 
 def render_text(t: dict, width: int = 100) -> str:
     """One block per backend (name, then the cells folded to ``width``): fits a terminal."""
-    import textwrap
     lines = ["cross-library behaviour (convspec/reporting/behaviours.py):"]
     for name, row in t.items():
         lines.append(f"  {name}")

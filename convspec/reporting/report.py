@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 
+from convspec.reporting.results import describe_error
+
 MAX_SHOWN = 400          # largest array printed in full in a failure message
 
 
@@ -67,7 +69,6 @@ def failure_message(o) -> str:
                 lines.append(fmt_array(k, v))
     comp = getattr(o.failure, "comparison", None)
     if comp is not None and comp.index is not None:
-        from convspec.reporting.results import describe_error
         lines += ["", f"worst element: {describe_error(o)}"]
     if o.repro:
         lines += ["", "reproduce:", "  " + o.repro]

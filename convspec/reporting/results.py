@@ -12,9 +12,12 @@ is not finite (an error ratio where no error is allowed) is ``null`` with its me
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
+
+from convspec.reporting.paths import schema_path
 
 RESULTS_SCHEMA = "convspec-results/2"
 AUDIT_SCHEMA = "convspec-audit/2"
@@ -140,12 +143,9 @@ SCHEMA_FILES = {"convspec-results": "convspec-results", "convspec-audit": "convs
 def validate(doc: dict) -> None:
     """Validate a report against the shipped schema its ``schema`` field names (needs ``jsonschema``,
     the ``test`` extra); raises ``jsonschema.ValidationError`` (or ValueError for an unknown schema)."""
-    import json
-
-    import jsonschema
+    import jsonschema  # lazy: jsonschema (the test extra, 0.2 s) validates; the reports are written without it
     from referencing import Registry, Resource
 
-    from convspec.reporting.paths import schema_path
     name = str(doc.get("schema", "")).partition("/")[0]
     if name not in SCHEMA_FILES:
         raise ValueError(f"unknown report schema {doc.get('schema')!r}")

@@ -36,11 +36,11 @@ def open_database(spec: str) -> ExampleDatabase:
     spec = spec.strip()
     if spec.startswith(("redis://", "rediss://", "unix://")):
         try:
-            import redis
+            import redis  # lazy: an optional extra, for a redis:// database only
         except ImportError:
             raise DatabaseError(f"--convspec-database {spec}: a Redis database needs the redis package "
                                 "(pip install 'convspec[redis]')") from None
-        from hypothesis.extra.redis import RedisExampleDatabase
+        from hypothesis.extra.redis import RedisExampleDatabase  # lazy: it imports redis (above)
         u = urlparse(spec)
         if u.scheme != "unix" and not u.hostname:
             raise DatabaseError(f"--convspec-database {spec}: no host (expected redis://host:port/db)")

@@ -19,6 +19,7 @@ import hashlib
 import os
 import shlex
 import time
+import warnings
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -27,9 +28,12 @@ from hypothesis import seed as hseed
 from hypothesis.errors import Flaky
 
 from convspec.claims import CONDITIONAL, HOLDS, REFUTED, Claim, expected_for
+from convspec.drawing import coverage
 from convspec.errors import Abort, ContractViolation, Declined, Mismatch, Nondeterministic
 from convspec.model.contract import ResultLog, first_difference, logging_results, same_bits
 from convspec.model.forms import PLAIN, call_forms
+from convspec.model.problem import Problem, TransposeProblem
+from convspec.reporting.paths import program, repro_dir
 from convspec.truth.check import Recorder, recording, stop_recording
 
 INLINE_DATA_NUMEL = 64
@@ -90,7 +94,6 @@ class Outcome:
 
 def example_fits(case, be) -> bool:
     """A pinned @example runs on ``be`` only inside its declared capabilities."""
-    from convspec.model.problem import Problem, TransposeProblem
     if isinstance(case.problem, TransposeProblem):
         return case.problem.dtype in be.caps.dtypes_for("transpose")
     if isinstance(case.problem, Problem):
@@ -124,19 +127,17 @@ def coverage_examples(claim: Claim, be) -> list:
         return []
     if be.caps.gpu and os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
         return []         # numba's CUDA simulator interprets each thread in Python: the rows run on hardware only
-    from convspec.drawing import coverage
     out = []
     for op in ops:
         try:
             op_rows = coverage.rows(op, be.caps)
         except Exception as e:      # the generator's own limit (coverwise: 256 constraints): said, never hidden
-            import warnings
             warnings.warn(f"convspec: no covering array for {op} on {be.name}: {type(e).__name__}: {e}", stacklevel=2)
             op_rows = []
         for row in op_rows:
             case = row.case
             if row.levels.get("regime") == "special" and getattr(case.problem, "rank", 2) > 2:
-                continue          # the special-value oracle (convspec.drawing.special) is 2-D: conv3d's specials stay untested
+                continue          # the special-value oracle (convspec.truth.special) is 2-D: conv3d's specials stay untested
             if row.kwargs and any(isinstance(v, str) for v in row.kwargs.values()):
                 case = replace(case, kwargs=dict(row.kwargs))   # padding='same'/'valid', padding_mode: the row's call
             out.append(case)
@@ -451,7 +452,6 @@ def repro_command(claim: Claim, be, case, impl_arg: str | None = None) -> str:
     """The one-line command that re-runs exactly this case against this implementation:
     ``python -m convspec repro ...`` (:func:`convspec.reporting.paths.program`), with the options that recreate the
     backend (``--impl``/``--impl-cmd`` and its isolation settings, or ``--backend NAME``)."""
-    from convspec.reporting.paths import program
     parts = program() + ["repro", claim.id]
     target_args = list(getattr(be, "repro_args", ()) or ())
     if impl_arg and not target_args:
@@ -474,10 +474,7 @@ def save_case(case, folder: str | None = None) -> str:
     """Write a case's arrays to an .npz for a repro command (arrays too large to inline), in ``folder``
     or the repro directory (:func:`convspec.reporting.paths.repro_dir`: ``--repro-dir``, ``$CONVSPEC_REPRO_DIR`` or
     ``~/.cache/convspec/cases``), and return its absolute path."""
-    import hashlib
-    import os
 
-    from convspec.reporting.paths import repro_dir
 
     folder = os.path.abspath(folder or repro_dir())
     os.makedirs(folder, exist_ok=True)

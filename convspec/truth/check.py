@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
+from hypothesis import currently_in_test_context, target
+from hypothesis.errors import InvalidArgument
 
 from convspec.errors import Mismatch
 from convspec.truth.tolerance import Comparison, compare
@@ -65,8 +67,6 @@ def _target(ratio: float, label: str):
 
     Hypothesis accepts each label once per test case and says so with ``InvalidArgument``: a comparison
     site called in a loop keeps the observation of its first call in that case."""
-    from hypothesis import currently_in_test_context, target
-    from hypothesis.errors import InvalidArgument
     if not currently_in_test_context():
         return
     score = min(float(ratio), TARGET_CAP) if np.isfinite(ratio) else TARGET_CAP

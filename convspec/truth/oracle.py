@@ -8,12 +8,25 @@ result against them through :func:`convspec.truth.check.close`.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
-from convspec.model.problem import Problem, signal_out_shape
+from convspec.errors import Mismatch
+from convspec.model.case import Case
+from convspec.model.ops import op_kind
+from convspec.model.problem import Problem, dtype_name, signal_out_shape
 from convspec.truth import reference as ref
 from convspec.truth.check import close
-from convspec.truth.tolerance import accumulation_for, direct_bound, exactness, fast_bound, round_to
+from convspec.truth.special import CODE_NAMES, FINITE, NAN, codes, dirty_planes, expected_codes, explain, finite_part
+from convspec.truth.tolerance import (
+    Accumulation,
+    accumulation_for,
+    direct_bound,
+    exactness,
+    fast_bound,
+    round_to,
+)
 
 
 def _cache(case) -> dict:
@@ -78,11 +91,8 @@ def sharp(acc, y, allowed):
 
 
 def _special_view(case):
-    """The case as the 2-D, zero-padded problem :func:`convspec.drawing.special.check_special` judges: a padding_mode's
-    padding applied to x (np.pad's mode) and the padding set to 0; a 1-D problem as a 2-D one of height 1."""
-    import dataclasses
-
-    from convspec.model.case import Case
+    """The case as the 2-D, zero-padded problem :func:`check_special` judges: a padding_mode's padding applied to
+    x (np.pad's mode) and the padding set to 0; a 1-D problem as a 2-D one of height 1."""
     p, arrays = case.problem, dict(case.arrays)
     mode = (getattr(case, "kwargs", None) or {}).get("padding_mode", "zeros")
     if mode != "zeros":
@@ -97,12 +107,11 @@ def _special_view(case):
 def check_conv(be, case, y, what="conv2d"):
     """Require ``y`` (the backend's conv2d of ``case``) to match the definition within the bound.  Data holding
     NaN or Inf (a covering-array row's 'special' regime) are judged by the exact IEEE reference
-    (:func:`convspec.drawing.special.check_special`)."""
+    (:func:`check_special`)."""
     __tracebackhide__ = True
     if case.problem.rank <= 2 and any(v is not None and np.asarray(v).dtype.kind not in "iub"   # bf16 is kind 'V'
                                       and not np.all(np.isfinite(np.asarray(v, np.float64)))
                                       for v in (case.x, case.w, case.b)):
-        from convspec.drawing.special import check_special  # special imports this module
         return check_special(be, _special_view(case), np.asarray(y).reshape(_special_view(case).problem.y_shape),
                              what)
     exp, allowed = sharp(be.accumulation(case.problem.dtype, case.problem.op), *conv_expect(be, case))
@@ -111,9 +120,40 @@ def check_conv(be, case, y, what="conv2d"):
                         "observed": y, "expected": exp})
 
 
+def check_special(be, case, y, what: str | None = None):
+    """Require ``y`` (the backend's conv2d of ``case``) to follow the special-value rule
+    (:mod:`convspec.truth.special`)
+    for its accuracy class, and its finite elements to be within the bound."""
+    __tracebackhide__ = True
+    what = what or f"{be.name}.conv2d with NaN/Inf inputs"
+    with_pad, without = expected_codes(case, True), expected_codes(case, False)
+    got = codes(y)
+    fast = be.caps.accuracy == "fast"
+    fin = finite_part(case)
+    y_fin, _ = conv_exact(fin)
+    allowed = conv_allowed(be.accumulation(case.problem.dtype), fin)
+    sides = {"x": case.x, "w": case.w, **({"b": case.b} if case.b is not None else {}), "observed": y}
+    if fast:
+        dirty = dirty_planes(case)[:, :, None, None]
+        ok = ((got == without) | (got == with_pad)
+              | ((without != FINITE) & (got == NAN))
+              | ((without == FINITE) & (got != FINITE) & dirty))
+    else:
+        ok = (got == without) | (got == with_pad)
+    if not ok.all():
+        idx = tuple(int(t) for t in np.argwhere(~ok)[0])
+        exp = CODE_NAMES[int(without[idx])] + ("" if with_pad[idx] == without[idx] else " or nan (padding)")
+        raise Mismatch(f"{what}: element {list(idx)} is {y[idx]!r}, expected {exp}: {explain(case, idx)}; "
+                       f"{int((~ok).sum())} of {ok.size} elements break the special-value rule"
+                       + (" (accuracy 'fast': NaN may spread only within a plane that reads a special value)"
+                          if fast else ""), sides=sides)
+    value = (got == FINITE) & ((without == FINITE) | (with_pad == FINITE))
+    obs = np.where(value, np.asarray(y, dtype=np.float64), y_fin)
+    return close(obs, y_fin, allowed, f"{what}: finite elements vs the definition", sides=sides)
+
+
 def conv_of(x, w, b=None, problem: Problem | None = None, **kw):
     """A throwaway case-like object for derived conv inputs (used by structural claims)."""
-    from convspec.model.case import Case
     p = problem or ref.problem_of(x, w, b, **kw)
     return Case(p, {"x": x, "w": w, **({"b": b} if b is not None else {})})
 
@@ -146,7 +186,6 @@ def signal_allowed(acc, a, k, mode, op):
 
 
 def signal_dtype_name(a, k):
-    from convspec.model.problem import dtype_name
     return dtype_name(np.result_type(np.asarray(a), np.asarray(k)))
 
 
@@ -188,7 +227,6 @@ def family_exact(op: str, case):
     (conv_transpose{r}d, conv{r}d_input, conv{r}d_weight) on a :class:`convspec.model.problem.TransposeProblem`
     case, from the float64 definitions of :mod:`convspec.truth.reference` (exact while partial sums stay below
     2**53)."""
-    from convspec.model.ops import op_kind
     c = _cache(case)
     kind = op_kind(op)
     key = ("family", kind)
@@ -217,7 +255,6 @@ def family_expect_acc(acc, op: str, case):
     rounding's own error) when the data land in the exact regime (:func:`convspec.truth.tolerance.exactness`).
     Every element is a plain sum of at most K products, so the conv2d error model applies unchanged;
     a fast-class backend gets the same direct bound (no FFT/Winograd model exists for these ops yet)."""
-    from convspec.truth.tolerance import Accumulation
     y, s, k, factors = family_exact(op, case)
     if acc.kind != "direct":
         acc = Accumulation(acc.name, acc.inputs, acc.acc, acc.out, "direct", acc.data, acc.acc_factor)

@@ -23,6 +23,7 @@ import numpy as np
 from convspec.claims import HOLDS, claim, ranked
 from convspec.drawing import strategies as S
 from convspec.errors import Mismatch
+from convspec.model.case import Case
 from convspec.model.ops import RANKS, family_op
 from convspec.truth import reference as ref
 from convspec.truth.check import close, equal, holds
@@ -155,7 +156,7 @@ def _weight_is_correlation(be, case):
 
 
 def _bias_grad(be, case):
-    import torch
+    import torch  # lazy: torch is an optional extra (about 3 s to import); only torch backends reach this
     F = be.op("torch.F")
     p = case.problem
     fp = p.forward()
@@ -254,7 +255,6 @@ RANK_SRC = "torch.nn.functional.conv1d/conv3d docs; issue 10"
 def _plain(case):
     """The case without its call form: convspec.model.forms rewrites stride/padding/dilation as pairs, which is the
     2-D contract's argument form, not conv1d's 1-tuples or conv3d's triples."""
-    from convspec.model.case import Case
     return Case(case.problem, case.arrays, case.seed)
 
 

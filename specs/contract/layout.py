@@ -74,7 +74,7 @@ for _r in RANKS:
 # -- torch's channels_last memory format ----------------------------------------------------------------
 
 def _torch_channels_last(be, case):
-    import torch
+    import torch  # lazy: torch is an optional extra (about 3 s to import); only torch backends reach this
     p = case.problem
     r = p.rank
     fn = getattr(be.op("torch.F"), f"conv{r}d")

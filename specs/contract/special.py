@@ -1,13 +1,14 @@
-"""Claims about IEEE special values (NaN, +-Inf) in conv2d: the rule is in :mod:`convspec.drawing.special`."""
+"""Claims about IEEE special values (NaN, +-Inf) in conv2d: the rule is in :mod:`convspec.truth.special`."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from convspec.claims import HOLDS, claim
-from convspec.drawing.special import check_special, special_cases
+from convspec.drawing.special import special_cases
 from convspec.model.case import Case
 from convspec.model.problem import Problem
+from convspec.truth.oracle import check_special
 
 IEEE = "IEEE 754-2019 §7.2 (0·Inf, Inf−Inf and NaN operands are invalid: NaN); convspec contract (issue 9)"
 nan, inf = np.nan, np.inf

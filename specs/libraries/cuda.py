@@ -44,6 +44,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
+from convspec.backends import registry as backends
 from convspec.backends.base import declare_op
 from convspec.claims import CONDITIONAL, HOLDS, REFUTED, claim
 from convspec.drawing import strategies as S
@@ -375,7 +376,6 @@ def _(be, case):
        statement="CPU (torch) and CUDA results agree within the bound of the less precise of the two",
        cases=S.conv())
 def _(be, case):
-    from convspec.backends import base as backends
     cpu = backends.get("torch")
     y_gpu = be.call("conv2d", case)
     y_cpu = cpu.call("conv2d", case)

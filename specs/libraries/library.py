@@ -10,12 +10,15 @@ torch picks on this CPU, how scipy runs its FFT) carries the condition it was me
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from convspec.specs.libraries.pitfalls import HALF_FP32_ACC
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import ndimage, signal
 
+from convspec.backends._util import torch_tensor
 from convspec.claims import CONDITIONAL, HOLDS, REFUTED, claim
 from convspec.drawing import strategies as S
 from convspec.errors import Mismatch
@@ -24,7 +27,7 @@ from convspec.model.case import Case, cast
 from convspec.model.problem import Problem, SignalProblem
 from convspec.truth import reference as ref
 from convspec.truth.check import close, equal, holds
-from convspec.truth.oracle import conv_allowed, conv_expect, conv_of
+from convspec.truth.oracle import conv_allowed, conv_expect, conv_of, signal_allowed
 from convspec.truth.tolerance import ACCUMULATIONS, accumulation_for, direct_bound, exactness
 
 ints = st.integers(-4, 4).map(float)
@@ -80,7 +83,6 @@ def pairs1d(draw, max_n=12, dtype=np.float64, elements=ints, parity=None, longer
 
 
 def _t(a):
-    from convspec.backends._util import torch_tensor
     return torch_tensor(a)
 
 
@@ -289,7 +291,7 @@ def pad_cases(draw, max_pad=None):
                  "symmetric = ndimage reflect = convolve2d symm; replicate = edge = nearest; circular = wrap",
        cases=lambda be: pad_cases())
 def _(be, case):
-    import torch.nn.functional as F
+    import torch.nn.functional as F  # lazy: torch is an optional extra (about 3 s to import); only torch backends reach this
     a, p = case.a, case.k.shape[0]
     pad = be.op("np.pad")
 
@@ -360,7 +362,6 @@ def _fft_and_exact(be, case):
        statement="fftconvolve's error is bounded normwise: |err| <= c log2(n) u ||a||_2 ||k||_1 at every element",
        cases=lambda be: fft_cases())
 def _(be, case):
-    from convspec.truth.oracle import signal_allowed
     y, exact, _ = _fft_and_exact(be, case)
     _, allowed = signal_allowed(accumulation_for("f64", kind="fast"), case.a, case.k, "full", "convolve2d")
     close(y, exact, allowed, "fftconvolve vs exact (normwise bound)", sides={"a": case.a, "k": case.k})
@@ -417,7 +418,6 @@ FFT_COND = M.Condition("measured with scipy 1.17 (fftconvolve on pocketfft; no t
 def _(be, case):
     f = be.op("scipy.signal.convolve")
     a, k = case.a, case.k
-    import warnings
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         fft = f(a, k, "full", method="fft")
@@ -792,7 +792,7 @@ EMPTY_EXAMPLES = (Case(Problem(spatial=(3, 3), kernel=(1, 1), pads=(1, 1)), {}),
        cases=lambda be: S.conv_problems(be.caps, dtypes=("f64",), regimes=("int",), max_class=1).map(
            lambda p: Case(p, {})))
 def _(be, case):
-    import torch
+    import torch  # lazy: torch is an optional extra (about 3 s to import); only torch backends reach this
     F = be.op("torch.F")
     p = case.problem
     w = torch.zeros(p.w_shape, dtype=torch.float64)

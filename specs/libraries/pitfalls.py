@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import signal
 
+from convspec.backends._util import torch_tensor
 from convspec.claims import CONDITIONAL, HOLDS, REFUTED, claim
 from convspec.model import machine as M
 from convspec.model.case import Case, cast
@@ -31,7 +32,6 @@ from convspec.truth.check import equal, holds
 
 
 def _t(a):
-    from convspec.backends._util import torch_tensor
     return torch_tensor(a)
 
 
@@ -237,7 +237,7 @@ def strided_same_cases(draw):
                  "pad d(k-1)//2 before, the rest after",
        cases=lambda be: strided_same_cases())
 def _(be, case):
-    import torch
+    import torch  # lazy: torch is an optional extra (about 3 s to import); only torch backends reach this
     p = case.problem
     conv = getattr(be.op("torch.F"), f"conv{p.rank}d")
     strided = max(p.stride) > 1
@@ -324,7 +324,7 @@ def reflect_module_cases(draw):
                  "inherits reflect's limit: both raise RuntimeError once ph >= H or pw >= W",
        cases=lambda be: reflect_module_cases())
 def _(be, case):
-    import torch
+    import torch  # lazy: torch is an optional extra (about 3 s to import); only torch backends reach this
     F = be.op("torch.F")
     p = case.problem
     (h, w), ((ph, _), (pw, _)) = p.spatial, p.pads
@@ -416,7 +416,7 @@ HALF_TERMS = 32
 
 
 def _torch_dtype(dt):
-    import torch
+    import torch  # lazy: torch is an optional extra (about 3 s to import); only torch backends reach this
     return {"f16": torch.float16, "bf16": torch.bfloat16}[dt]
 
 

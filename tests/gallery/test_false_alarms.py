@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from convspec.backends import base as backends
+from convspec.backends import registry as backends
 from convspec.backends.base import Backend, Capabilities
 from convspec.drawing import adversarial as adv
 from convspec.truth.oracle import conv_expect

@@ -119,7 +119,7 @@ def test_text_audit_fits_100_columns():
     from hypothesis import settings
 
     from convspec import audit
-    from convspec.backends import base as backends
+    from convspec.backends import registry as backends
     from convspec.backends.base import load_impl
     from convspec.claims import REGISTRY, all_claims, applicable, load_builtin
     from convspec.search.engine import Outcome, run_claim

@@ -112,7 +112,7 @@ def _import_first():
     import torch  # noqa: F401
     import torch.nn.functional  # noqa: F401
 
-    from convspec.backends import base as backends  # noqa: F401
+    from convspec.backends import registry as backends  # noqa: F401
     from convspec.claims import load_builtin
     from convspec.search import engine  # noqa: F401
     from convspec.truth import oracle, reference  # noqa: F401

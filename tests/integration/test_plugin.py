@@ -56,7 +56,7 @@ def _import_first():
     import scipy.ndimage  # noqa: F401
     import scipy.signal  # noqa: F401
 
-    from convspec.backends import base as backends  # noqa: F401
+    from convspec.backends import registry as backends  # noqa: F401
     from convspec.claims import load_builtin
     from convspec.search import engine  # noqa: F401
     from convspec.truth import oracle, reference  # noqa: F401
@@ -265,12 +265,13 @@ def test_gpu_is_a_capability_not_an_op_or_a_name():
 
 def test_every_backend_op_is_declared():
     """Claims check their needs against OPS; every op a built-in backend provides is declared there."""
-    from convspec.backends import base as backends
+    from convspec.backends import registry as backends
+    from convspec.backends.base import OPS
     from convspec.claims import load_builtin
     load_builtin()
     for name in backends.builtin_names():
         be = backends.get(name)
-        assert be.provides <= set(backends.OPS), (name, sorted(be.provides - set(backends.OPS)))
+        assert be.provides <= set(OPS), (name, sorted(be.provides - set(OPS)))
 
 
 def test_isolation_options():
@@ -299,7 +300,7 @@ def test_holds_claims_are_hypothesis_tests(repo):
     from hypothesis import is_hypothesis_test
 
     from convspec import gate
-    from convspec.plugin import ClaimTest
+    from convspec.gate import ClaimTest
     items, _ = _items(repo, "--impl", "conv_broken.py", *ARGS)
     by = {i.name: i for i in items}
     a = by[f"test_claim[{A}-example]"]

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as TF
 
 from convspec.backends import _util
-from convspec.backends import base as backends
+from convspec.backends import registry as backends
 from convspec.backends.base import Backend
 from convspec.claims import REGISTRY, load_builtin
 from convspec.reporting import findings

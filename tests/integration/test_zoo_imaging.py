@@ -9,7 +9,7 @@ import pytest
 from hypothesis import Phase, settings
 from scipy import signal
 
-from convspec.backends import base as backends
+from convspec.backends import registry as backends
 from convspec.backends.base import Backend
 from convspec.backends.zoo import _imaging
 from convspec.claims import REGISTRY, load_builtin

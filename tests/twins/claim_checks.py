@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis.errors import NoSuchExample
 
-from convspec.backends import base as backends
+from convspec.backends import registry as backends
 from convspec.backends.base import Backend
 from convspec.claims import REGISTRY
 from convspec.search.engine import run_once

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import signal
 
-from convspec.backends import base as backends
+from convspec.backends import registry as backends
 from convspec.backends.base import Backend, load_impl
 from convspec.claims import REGISTRY, load_builtin
 from convspec.drawing import strategies as S

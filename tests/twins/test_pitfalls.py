@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import ndimage, signal
 
-from convspec.backends import base as backends
+from convspec.backends import registry as backends
 from convspec.claims import CONDITIONAL, HOLDS, REFUTED, REGISTRY, load_builtin
 from convspec.model import machine
 from convspec.model.case import Case

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as TF
 from scipy import ndimage, signal
 
-from convspec.backends import base as backends
+from convspec.backends import registry as backends
 from convspec.backends.base import Backend
 from tests.twins.twin_registry import register
 

@@ -8,8 +8,8 @@ import numpy as np
 import torch
 import torch.nn.functional as TF
 
-from convspec.backends import base as backends
 from convspec.backends import numpy_backend as nb
+from convspec.backends import registry as backends
 from convspec.backends.base import Backend
 from convspec.claims import REGISTRY, ranked
 from convspec.model.ops import RANKS

@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from convspec.backends.base import Backend, Capabilities, get, load_impl
+from convspec.backends.base import Backend, Capabilities, load_impl
+from convspec.backends.registry import get
 from convspec.reporting import behaviours as B
 from tests.conftest import gallery_path
 

@@ -17,7 +17,7 @@ import pytest
 from convspec.specs.libraries import cuda as C
 from hypothesis import settings
 
-from convspec.backends import base as backends
+from convspec.backends import registry as backends
 from convspec.claims import REGISTRY, load_builtin
 from convspec.drawing import strategies as S
 from convspec.model.problem import Problem

@@ -40,7 +40,7 @@ def test_tile_shapes_follow_the_problem():
 
 
 def test_torch_cuda_skip_reason_is_precise():
-    from convspec.backends import base as backends
+    from convspec.backends import registry as backends
     be = backends.get("torch-cuda-tf32")
     if be.unavailable:
         assert "would have run F.conv2d on device 'cuda'" in be.unavailable

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import settings
 
-from convspec.backends.base import Backend, Capabilities, get
+from convspec.backends.base import Backend, Capabilities
+from convspec.backends.registry import get
 from convspec.claims import REGISTRY, expected_for, load_builtin
 from convspec.search.engine import run_claim
 

@@ -26,7 +26,7 @@ def _load(name):
 
 
 def test_build_test_is_a_hypothesis_test_with_a_stable_key():
-    from convspec.backends.base import get
+    from convspec.backends.registry import get
     c = REGISTRY[DEF]
     a = build_test(c, get("numpy"), "all", settings.default)
     b = build_test(c, get("numpy"), "all", settings.default)
@@ -125,7 +125,7 @@ def test_forms_are_drawn_for_every_example():
 
     def spy(x, w, b=None, **kw):
         seen.append((x.flags.c_contiguous, type(kw["stride"]).__name__))
-        from convspec.backends.base import get
+        from convspec.backends.registry import get
         return get("numpy").op("conv2d")(x, w, b, **kw)
     be = Backend("spy", {"conv2d": spy}, Capabilities())
     o = run_claim(REGISTRY[DEF], be, settings(settings.default, max_examples=30))
@@ -147,7 +147,7 @@ def test_a_refutation_that_does_not_replay_is_named_nondeterministic():
         if len(calls) == 1:
             raise Mismatch("fails the first time only")
     claim = replace(REGISTRY[DEF], id="selftest-flaky-refutation", expected=REFUTED, check=once, examples=())
-    from convspec.backends.base import get
+    from convspec.backends.registry import get
     s = search(claim, get("numpy"), "all", settings(settings.default, database=None))
     assert isinstance(s.failure, Nondeterministic) and s.kind == "broken", repr(s.failure)
     assert "did not repeat" in str(s.failure)

@@ -10,7 +10,8 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 
-from convspec.backends.base import Backend, Capabilities, get
+from convspec.backends.base import Backend, Capabilities
+from convspec.backends.registry import get
 from convspec.drawing.strategies import transpose_cases, transpose_problems
 from convspec.errors import ContractViolation, DescriptorError, Mismatch
 from convspec.model.case import Case

@@ -106,7 +106,7 @@ def test_the_engine_catalogue_covers_every_form():
 @pytest.mark.parametrize("name", ["numpy", "numpy-im2col", "scipy", "scipy-fft", "torch", "torch-module",
                                   "torch-unfold", "tf32-emu"])
 def test_builtin_adapters_accept_every_form_bitwise(name):
-    from convspec.backends.base import get
+    from convspec.backends.registry import get
     be = get(name)
     dt = "f32" if name == "tf32-emu" else "f64"
     p = Problem.parse(f"n2c4h9w8_o4k3x2_s2x2_p1x1_d2x2_g2_bias_{dt}_flt")
@@ -122,7 +122,7 @@ def test_builtin_adapters_accept_every_form_bitwise(name):
 
 @pytest.mark.parametrize("name", ["numpy", "scipy", "torch"])
 def test_builtin_signal_ops_accept_every_layout(name):
-    from convspec.backends.base import get
+    from convspec.backends.registry import get
     be = get(name)
     a, k = RNG.standard_normal((7, 6)), RNG.standard_normal((3, 4))
     for op in ("convolve2d", "correlate2d"):

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from convspec.backends.base import Backend, Capabilities, get, load_impl
+from convspec.backends.base import Backend, Capabilities, load_impl
+from convspec.backends.registry import get
 from convspec.claims import REGISTRY, applicable, load_builtin, ranked
 from convspec.drawing.strategies import conv_cases, transpose_cases
 from convspec.errors import ContractViolation, ImplError
@@ -242,7 +243,7 @@ def test_torch_channels_last_survives_the_onednn_bias_crash():
     """F.conv2d with a bias on channels-last float32 tensors segfaults when an output sees only padding
     (pytorch/pytorch#195394); the adapter adds its bias after the conv.  In a child process: a regression must
     not take the test run down."""
-    code = ("from convspec.backends.base import get; from convspec.model.case import Case; "
+    code = ("from convspec.backends.registry import get; from convspec.model.case import Case; "
             "from convspec.model.problem import Problem; "
             "import numpy as np, convspec.truth.reference as ref; "
             "case = Case.seeded(Problem.parse('n1c4h1w1_o4k2x1_s1x2_p1_d1x2_g2_bias_f32_flt'), 3); "

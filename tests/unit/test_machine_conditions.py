@@ -23,7 +23,8 @@ from convspec.specs.libraries import library as L
 from convspec.specs.libraries import pitfalls as PF
 from hypothesis import settings
 
-from convspec.backends import base as backends
+from convspec.backends import registry as backends
+from convspec.backends.base import Backend
 from convspec.claims import REGISTRY, applicable, load_builtin
 from convspec.errors import MachineOverrideError
 from convspec.model import machine as M
@@ -94,7 +95,7 @@ def test_measured_refuses_a_claim_whose_note_omits_the_condition():
 
 
 def test_a_condition_concerns_its_library_only():
-    twin = backends.Backend("twin", {}, origin="selftest")       # a wrong twin: library ''
+    twin = Backend("twin", {}, origin="selftest")       # a wrong twin: library ''
     for cid, cond in INTERNAL.items():
         false_env = FORCED[cond][0]
         assert M.condition_holds(cid, twin, environ=false_env) == (True, "")

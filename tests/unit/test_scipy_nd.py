@@ -16,7 +16,7 @@ import pytest
 from scipy import ndimage
 
 from convspec.backends import scipy_backend as sb
-from convspec.backends.base import get
+from convspec.backends.registry import get
 from convspec.truth import reference as ref
 
 NP_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}

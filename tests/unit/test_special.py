@@ -10,12 +10,14 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from convspec.backends.base import Backend, Capabilities, get
+from convspec.backends.base import Backend, Capabilities
+from convspec.backends.registry import get
 from convspec.claims import REGISTRY
-from convspec.drawing.special import FINITE, NAN, NEG_INF, POS_INF, codes, expected_codes, special_cases
+from convspec.drawing.special import special_cases
 from convspec.model.case import Case
 from convspec.model.problem import Problem
 from convspec.search.engine import run_claim, run_once
+from convspec.truth.special import FINITE, NAN, NEG_INF, POS_INF, codes, expected_codes
 
 CLAIM = "conv2d-propagates-special-values"
 nan, inf = math.nan, math.inf

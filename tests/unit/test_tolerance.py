@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
-from convspec.backends import base as backends
+from convspec.backends import registry as backends
 from convspec.backends.base import Backend, Capabilities
 from convspec.claims import REGISTRY, load_builtin
 from convspec.drawing import adversarial as adv

@@ -6,7 +6,7 @@ its audit column), ``CAPABILITIES`` (what the library really supports) and ``__v
 library's version).  It imports its library at the top, so a missing library is an import error.
 
 A zoo backend never runs in this process: :func:`factory` loads the module in a worker process
-(:func:`convspec.backends.base.load` with process isolation), because these libraries are native code; a crash,
+(:func:`convspec.isolation.loader.load` with process isolation), because these libraries are native code; a crash,
 an abort or a hang inside one is a failure with a descriptor, never the end of the run.  The same module
 gates from the command line: ``pytest --impl convspec.backends.zoo.<module>``.
 
@@ -19,6 +19,10 @@ from __future__ import annotations
 import ast
 import os
 import pkgutil
+
+from convspec.backends.base import Backend
+from convspec.errors import ImplError
+from convspec.isolation.loader import load
 
 #: the zoo modules (file names), discovered once
 MODULES: tuple = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")))
@@ -33,10 +37,6 @@ def factory(module: str):
     """A zero-argument factory loading zoo module ``module`` behind the worker boundary; a library that
     is not installed gives a backend that is unavailable (its claims skip with the import error)."""
     def make():
-        # lazy: the loader imports the supervisor, which imports backends.base, which lists the zoo
-        from convspec.backends.base import Backend
-        from convspec.errors import ImplError
-        from convspec.isolation.loader import load
         name = backend_name(module)
         try:
             be = load(f"{__name__}.{module}", isolation="process")

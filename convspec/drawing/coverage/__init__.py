@@ -23,6 +23,9 @@ Results are cached per (op, caps).
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -116,8 +119,6 @@ def _cache_file(op: str, caps) -> str | None:
     by the op, the capabilities, the generator's seed and the source of this package (a changed model is a new
     key); None when no cache directory can be made.  Generation takes seconds per (op, caps); every gate run
     (and every xdist worker) would otherwise pay it again."""
-    import hashlib
-    import os
     here = os.path.dirname(os.path.abspath(__file__))
     h = hashlib.sha256(f"{op}|{caps!r}|{_array.SEED}|{_array.STRENGTH}".encode())
     for name in sorted(os.listdir(here)):
@@ -134,7 +135,6 @@ def _cache_file(op: str, caps) -> str | None:
 
 
 def _load(path):
-    import json
     try:
         with open(path, encoding="utf-8") as f:
             return json.load(f)
@@ -143,8 +143,6 @@ def _load(path):
 
 
 def _store(path, doc) -> None:
-    import json
-    import os
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
         with open(tmp, "w", encoding="utf-8") as f:

@@ -12,7 +12,7 @@ Conv (conv1d/2d/3d; x (N, C, L...), w (O, C/G, k...)), with E = d (k - 1) + 1 th
 * ``rank``: 1, 2, 3 (only when rows are asked for the whole kind; a named op fixes it);
 * ``dtype``: the declared dtypes;  ``regime``: ``int`` (small integers, exact), ``dya`` (dyadic, exact in any
   order, :mod:`convspec.model.case`), ``flt`` (seeded floats), ``special`` (NaN/+Inf/-Inf and a zero weight among
-  integers, :mod:`convspec.drawing.special`; forward convs only);
+  integers, judged by :mod:`convspec.truth.special`; forward convs only);
 * ``batch``: N = 1, N > 1, N >= 16;  ``cin`` / ``cout``: C (resp. O) = 1, > 1 (not 8 or 16), 8, 16 (the channel
   blocks of vectorised kernels);
 * ``groups``: 1; grouped (G >= 2, C/G >= 2, G < C); depthwise (G = C >= 2, O = C); depthwise with a

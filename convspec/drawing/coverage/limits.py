@@ -8,8 +8,11 @@ small integers from a fixed seed (exact in every dtype), so a wrapped index show
 
 from __future__ import annotations
 
+import numpy as np
+
 from convspec.drawing.coverage.features import kind_of
-from convspec.model.case import Case
+from convspec.model.case import Case, cast, int_range
+from convspec.model.problem import Problem, SignalProblem, TransposeProblem
 
 EXTENTS = (65535, 65536, 65537)
 
@@ -20,7 +23,6 @@ def _le(v, cap):
 
 def index_limit_cases(op: str, caps) -> list[Case]:
     """The index-limit cases of ``op`` within ``caps`` (int regime, the first declared dtype)."""
-    from convspec.model.problem import Problem, SignalProblem, TransposeProblem
     kind, rank = kind_of(op)
     f = getattr(caps, "dtypes_for", None)
     dtypes = tuple(f(kind)) if callable(f) else tuple(caps.dtypes)
@@ -50,9 +52,7 @@ def index_limit_cases(op: str, caps) -> list[Case]:
                 kw[axis] = v
             case = Case.seeded(cls(**kw), 1)
             if kind == "weight":      # the weight gradient also takes the forward input (N, O, L'...)
-                import numpy as np
 
-                from convspec.model.case import cast, int_range
                 rng = np.random.default_rng([1, 0xF0D])
                 r = int_range(dt)
                 shape = case.problem.y_shape

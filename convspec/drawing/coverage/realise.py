@@ -20,7 +20,9 @@ from functools import lru_cache
 
 import numpy as np
 
+from convspec.model.case import cast, fill, int_range
 from convspec.model.forms import layout as form_layout
+from convspec.model.problem import Problem, SignalProblem, TransposeProblem, signal_out_shape
 
 _K = {"1": (1,), "3": (3,), "5|7": (5, 7), "even": (2, 4, 6), "asym": (3,), ">=8": (8, 9)}
 _D = {"1": (1,), ">=2": (2, 3)}
@@ -140,7 +142,6 @@ _REL = {"shorter": lambda k: range(k - 1, 0, -1), "equal": lambda k: (k,), "long
 @lru_cache(maxsize=None)
 def signal_shapes(mode, rel0, rel1, parity, max_k, max_l):
     """(a shape, k shape) realising the signal levels, or None."""
-    from convspec.model.problem import signal_out_shape
     p0, p1 = {"odd": ("odd", "odd"), "even": ("even", "even"), "mixed": ("odd", "even")}[parity]
     for k0 in _SK[p0]:
         for k1 in _SK[p1]:
@@ -168,7 +169,6 @@ def problem_for(kind: str, lv: dict, caps):
     """(problem, call keywords) realising ``lv`` (a full row), or None when no problem within ``caps`` does.
     Call keywords: what the op takes besides the arrays beyond ``problem.kwargs()`` -- a padding string
     (``padding='same'``/``'valid'``) and ``padding_mode``."""
-    from convspec.model.problem import Problem, SignalProblem, TransposeProblem
     dtype, regime = lv["dtype"], lv["regime"]
     base = "int" if regime == "special" else regime
     if kind == "signal":
@@ -237,7 +237,6 @@ def data_for(kind: str, p, regime: str, seed: int) -> dict:
     """The arrays of the case: seeded per the regime (int/dya/flt exact or seeded, :func:`convspec.model.case.fill`);
     ``special`` puts NaN, +Inf and -Inf into x and w and a zero weight among integer data; the weight gradient
     also gets ``xf``, its forward input."""
-    from convspec.model.case import cast, fill, int_range
     arrays = fill(p, seed)
     rng = np.random.default_rng([seed, 0x5EC])
     if regime == "special":
