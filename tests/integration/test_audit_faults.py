@@ -15,7 +15,7 @@ import os
 import pytest
 
 from convspec import audit
-from convspec.backends.base import get
+from convspec.backends.registry import get
 from convspec.claims import load_builtin
 from convspec.isolation.loader import load
 from convspec.reporting.results import validate
