@@ -41,3 +41,20 @@ def test_a_departure_that_no_longer_happens_is_reported():
     numpy_conv2d = get("numpy").ops["conv2d"]
     o = run_claim(REGISTRY[DEF], _backend(lambda *a, **k: np.asarray(numpy_conv2d(*a, **k)), RECORD), FAST)
     assert not o.ok and o.found == "no-counterexample"
+
+
+def test_a_departure_names_further_claims_by_alias():
+    """One library behaviour that refutes several claims is written once; each further claim maps to the claim
+    id holding the record (findings list it once).  An alias to nothing is refused, naming it."""
+    import pytest
+
+    from convspec.backends.zoo import departures, resolve
+    rec = {"statement": "s", "source": "found by convspec"}
+    out = resolve({"a": rec, "b": "a"})
+    assert out["a"] is rec and out["b"]["statement"] == "s" and out["b"]["same_as"] == "a"
+    with pytest.raises(ValueError, match="DEPARTURES\\['b'\\] = 'c'"):
+        resolve({"a": rec, "b": "c"})
+    with pytest.raises(ValueError, match="DEPARTURES\\['c'\\] = 'b'"):
+        resolve({"a": rec, "b": "a", "c": "b"})
+    tf = departures("tensorflow")
+    assert tf["im2col-matmul"]["same_as"] == "conv2d-matches-definition"

@@ -114,6 +114,7 @@ DEPARTURES = {   # a literal dict (read with ast.literal_eval by convspec.report
         "counterexample": "a2x1_k1x2_full_f64_int",
         "repro": "docs/repros/jax_lax_convolve2d_shapes.py",
     },
+    "flipped-correlation-same-mode": "convolution-is-flipped-correlation",
 }
 
 

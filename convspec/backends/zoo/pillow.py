@@ -69,4 +69,5 @@ DEPARTURES = {
         "counterexample": "a1x6_k1x1_full_i32_int",
         "repro": "docs/repros/pillow_kernel.py",
     },
+    "symmetric-filter-conv-is-elementwise-sum": "asymmetric-filter-example",
 }

@@ -90,6 +90,8 @@ DEPARTURES = {
         "counterexample": "groups == C_in > 1, stride 2, dilation 2, VALID (found by probing; not yet shrunk by the audit)",
         "repro": "docs/repros/tensorflow_depthwise_stride_dilation.py",
     },
+    "output-is-filter-dot-receptive-field": "conv2d-matches-definition",
+    "im2col-matmul": "conv2d-matches-definition",
 }
 
 _CONV = {1: tf.nn.conv1d, 2: tf.nn.conv2d, 3: tf.nn.conv3d}
