@@ -501,6 +501,8 @@ def _(be, case):
        statement="Full convolution commutes: convolve2d(a, k) == convolve2d(k, a)",
        cases=S.signal(modes=("full",)))
 def _(be, case):
+    if getattr(be.caps, "kernel_parity", None) == "odd" and any(n % 2 == 0 for n in case.problem.a):
+        return      # the swapped call passes a as the kernel: a backend taking odd kernels only gets odd a's
     ak = signal_call(be, "convolve2d", case)
     ka = signal_call(be, "convolve2d", case, a=case.k, k=case.a)
     _, allowed = signal_expect(be, case.a, case.k, "full", "convolve2d")

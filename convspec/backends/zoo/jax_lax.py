@@ -115,6 +115,7 @@ DEPARTURES = {   # a literal dict (read with ast.literal_eval by convspec.report
         "repro": "docs/repros/jax_lax_convolve2d_shapes.py",
     },
     "flipped-correlation-same-mode": "convolution-is-flipped-correlation",
+    "correlation-commutes": "convolution-is-flipped-correlation",
 }
 
 
