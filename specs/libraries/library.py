@@ -1,7 +1,7 @@
 """Real-world claims about numpy, scipy and torch: what the libraries actually do, with sources.
 
 Each property takes the library function under audit from the backend (``be.op(...)``), so that a
-wrong stand-in can be shown to fail it (tests/twins/twins_extra.py); other libraries that serve as
+wrong stand-in can be shown to fail it (the twin each declaration names); other libraries that serve as
 comparison points are called directly.  Verdicts are for the pinned versions (torch 2.13.0, the numpy
 and scipy the environment resolves).  A claim whose verdict depends on a library's internals (the kernel
 torch picks on this CPU, how scipy runs its FFT) carries the condition it was measured under
