@@ -15,9 +15,17 @@ counterexample is a bit-exact difference, never an artefact of rounding.
 A property is a plain function ``check(backend, case)`` that returns, or raises
 :class:`convspec.errors.Mismatch` with a precise message.  It knows nothing about pytest or reports.
 
+Every built-in claim names its ``twin``: a deliberately wrong implementation the claim must reject (a
+holds-claim finds a counterexample on it, a refuted claim finds none, a conditional claim sees its
+condition broken), so that no property goes unshown to be able to fail.  The twin is the name of a module
+of the self-tests' gallery (``tests/gallery/twins/NAME.py``, or an ``--impl`` module of
+``tests/gallery/impls/``); ``tests/twins/test_twins.py`` runs each claim on its twin.  A user's claim may
+leave it out.
+
 Declarations fail loudly: an unknown ``needs`` op (see :data:`convspec.backends.base.OPS`), an unknown
-``requires`` word (:data:`REQUIRES`), a bad ``expected`` or a ``cases`` that is neither a strategy nor
-a factory raises :class:`InvalidClaim` (a ``hypothesis.errors.InvalidArgument``) naming the argument.
+``requires`` word (:data:`REQUIRES`), a bad ``expected``, a ``twin`` that is no module name or a ``cases``
+that is neither a strategy nor a factory raises :class:`InvalidClaim` (a ``hypothesis.errors.InvalidArgument``)
+naming the argument.
 ``cases``/``outside`` take a hypothesis strategy or a factory ``f(backend) -> strategy`` (for cases
 that depend on the backend's capabilities).  A claim about GPU paths ``requires={"gpu"}``.
 
@@ -42,6 +50,7 @@ import importlib
 import importlib.util
 import os
 import pkgutil
+import re
 import sys
 from dataclasses import dataclass
 from typing import Callable
@@ -106,6 +115,19 @@ def _check_needs(cid: str, needs) -> frozenset:
     return ops
 
 
+_MODULE_NAME = re.compile(r"[a-z_][a-z0-9_]*\Z")
+
+
+def _check_twin(cid: str, twin) -> str:
+    """The name of the claim's wrong twin (a module name), or "" for none."""
+    if twin is None:
+        return ""
+    if not isinstance(twin, str) or not _MODULE_NAME.match(twin):
+        raise InvalidClaim(f"claim {cid}: twin={twin!r} must name the wrong implementation the claim rejects: a "
+                           "module name of lowercase letters, digits and underscores (tests/gallery/twins/NAME.py)")
+    return twin
+
+
 def _factory(cid: str, name: str, value):
     """A strategy or a factory ``f(backend) -> strategy``, as a factory."""
     if value is None:
@@ -135,6 +157,7 @@ class Claim:
     budget: float = 1.0
     version_note: str = ""
     suppress: tuple = ()
+    twin: str = ""                  # the wrong implementation the claim must reject (a gallery module's name)
 
     def describe_expected(self) -> str:
         if self.expected == CONDITIONAL:
@@ -156,10 +179,11 @@ def ranked(cid: str, rank: int) -> str:
 
 def claim(*, id: str, statement: str, source: str, needs, expected: str, cases, outside=None, condition="",
           group: str = "seed", requires=(), examples=(), budget: float = 1.0, version_note: str = "",
-          suppress=()):
+          suppress=(), twin: str | None = None):
     """Register the decorated ``check(backend, case)`` as a claim; returns the Claim.
 
-    Raises :class:`InvalidClaim`, naming the argument, for anything that cannot be right."""
+    ``twin`` names the wrong implementation the claim must reject (module doc).  Raises :class:`InvalidClaim`,
+    naming the argument, for anything that cannot be right."""
     if not isinstance(id, str) or not id or any(ch.isspace() for ch in id) or "[" in id or "]" in id:
         raise InvalidClaim(f"claim id={id!r} must be a non-empty string without spaces or brackets")
     if expected not in (HOLDS, REFUTED, CONDITIONAL):
@@ -172,6 +196,7 @@ def claim(*, id: str, statement: str, source: str, needs, expected: str, cases, 
         raise InvalidClaim(f"claim {id}: budget={budget!r} must be a positive number")
     ops = _check_needs(id, needs)
     words = _check_requires(id, requires)
+    twin = _check_twin(id, twin)
     cases_f, outside_f = _factory(id, "cases", cases), _factory(id, "outside", outside)
     if cases_f is None:
         raise InvalidClaim(f"claim {id}: cases= is required (a strategy or a function backend -> strategy)")
@@ -181,7 +206,8 @@ def claim(*, id: str, statement: str, source: str, needs, expected: str, cases, 
             raise InvalidClaim(f"claim {id}: @claim decorates a function check(backend, case), not {fn!r}")
         c = Claim(id=id, statement=statement, source=source, needs=ops, expected=expected, check=fn,
                   cases=cases_f, outside=outside_f, condition=condition, group=group, requires=words,
-                  examples=tuple(examples), budget=budget, version_note=version_note, suppress=tuple(suppress))
+                  examples=tuple(examples), budget=budget, version_note=version_note, suppress=tuple(suppress),
+                  twin=twin)
         if id in REGISTRY and REGISTRY[id].check.__code__ is not fn.__code__:
             raise InvalidClaim(f"duplicate claim id {id!r}")
         REGISTRY[id] = c

@@ -56,7 +56,7 @@ EDGE = [Case.seeded(Problem.parse(d), 1) for d in (
 
 
 # 1 ------------------------------------------------------------------------------------------------
-@claim(id="lecture-patch-sum", group="seed", source=Q, needs={"conv2d"}, expected=HOLDS,
+@claim(id="lecture-patch-sum", twin="dot_confusion", group="seed", source=Q, needs={"conv2d"}, expected=HOLDS,
        statement="The lecture's patch [[1,1,1],[0,1,1],[0,0,1]] and filter [[1,0,1],[0,1,0],[1,0,1]] give 4 "
                  "as the sum of element-wise products",
        cases=S.fixed(_conv1(PATCH, FILTER)))
@@ -67,7 +67,7 @@ def _(be, case):
 
 
 # 2 ------------------------------------------------------------------------------------------------
-@claim(id="scipy-answer-example", group="seed", source=f"{A1}; {Q}", needs={"convolve2d"}, expected=HOLDS,
+@claim(id="scipy-answer-example", twin="dot_confusion", group="seed", source=f"{A1}; {Q}", needs={"convolve2d"}, expected=HOLDS,
        statement="For the answer's 5x5 A and the lecture filter, convolve2d(A, B, 'valid') is "
                  "[[4,3,4],[2,4,3],[2,3,4]]",
        cases=S.fixed(_sig(A5, FILTER)))
@@ -88,7 +88,8 @@ def corr_formula(a, k):
     return out
 
 
-@claim(id="answer-formula-is-convolution", group="seed", source=A1, needs={"convolve2d"}, expected=REFUTED,
+@claim(id="answer-formula-is-convolution", twin="convolve_no_flip",
+       group="seed", source=A1, needs={"convolve2d"}, expected=REFUTED,
        statement="2-D discrete convolution is C[m,n] = sum_u sum_v A[m+u,n+v] B[u,v] (refuted: that is "
                  "cross-correlation; convolve2d differs unless B equals its 180-degree rotation)",
        cases=S.signal(modes=("valid",), max_size=8, max_kernel=4, regimes=("int",)))
@@ -101,7 +102,7 @@ def _(be, case):
           sides={"A": case.a, "B": case.k, "convolve2d": y, "formula": corr_formula(case.a, case.k)})
 
 
-@claim(id="answer-formula-is-conv-layer", group="seed", source=A1, needs={"conv2d"}, expected=HOLDS,
+@claim(id="answer-formula-is-conv-layer", twin="flipped_kernel", group="seed", source=A1, needs={"conv2d"}, expected=HOLDS,
        statement="The same formula C[m,n] = sum_u sum_v A[m+u,n+v] B[u,v] is exactly what a CNN conv layer "
                  "computes (one channel, stride 1, no padding)",
        cases=S.conv(batch=1, c=1, o=1, g=1, sh=1, sw=1, ph=0, pw=0, dh=1, dw=1, bias=False, max_class=2))
@@ -134,7 +135,8 @@ def _flip_identity(be, case):
               sides={"a": case.a, "k": case.k, "convolve2d(a,k)": conv, "rot180 correlate2d(rot180 a,k)": corr2})
 
 
-@claim(id="convolution-is-flipped-correlation", group="seed", source=A2, needs={"convolve2d", "correlate2d"},
+@claim(id="convolution-is-flipped-correlation", twin="convolve_flip_one_axis",
+       group="seed", source=A2, needs={"convolve2d", "correlate2d"},
        expected=HOLDS,
        statement="Convolution is the sum of products with the kernel rotated 180 degrees (or the input flipped), "
                  "in 'full' and 'valid' modes",
@@ -152,7 +154,8 @@ def _same_not_odd(draw, be):
     return draw(S.data_for(p, [("a", p.a), ("k", p.k)]))
 
 
-@claim(id="flipped-correlation-same-mode", group="seed", source=A2, needs={"convolve2d", "correlate2d"},
+@claim(id="flipped-correlation-same-mode", twin="same_centring_swapped",
+       group="seed", source=A2, needs={"convolve2d", "correlate2d"},
        expected=CONDITIONAL, condition="every kernel dimension is odd",
        statement="In 'same' mode, convolve2d(a, k) equals correlate2d(a, rot180(k)) only for odd kernel sizes: "
                  "scipy centres even kernels differently for the two",
@@ -190,7 +193,7 @@ def _symmetric_cases(draw, be, kind):
     return Case(SignalProblem(a=shape, k=shape, mode="valid", dtype=dtype), {"a": a, "k": cast(k, dtype)})
 
 
-@claim(id="symmetric-filter-conv-is-elementwise-sum", group="seed", source=A2, needs={"convolve2d"},
+@claim(id="symmetric-filter-conv-is-elementwise-sum", twin="convolve_no_flip", group="seed", source=A2, needs={"convolve2d"},
        expected=CONDITIONAL, condition="the kernel equals its 180-degree rotation (k == rot180(k))",
        statement="Convolving a patch with a same-sized filter equals the sum of element-wise products when the "
                  "filter is symmetric -- true for point symmetry, false for mere transpose symmetry (k == k.T)",
@@ -207,7 +210,7 @@ def _(be, case):
 
 
 # 6 ------------------------------------------------------------------------------------------------
-@claim(id="asymmetric-filter-example", group="seed", source=A2, needs={"convolve2d"}, expected=HOLDS,
+@claim(id="asymmetric-filter-example", twin="convolve_no_flip", group="seed", source=A2, needs={"convolve2d"}, expected=HOLDS,
        statement="With A = [[1,1,1],[0,1,1],[0,0,1]] and B2 = [[1,0,0],[0,1,0],[1,0,1]], the element-wise sum "
                  "is 3 while convolve2d(A, B2, 'valid') is [[4]]",
        cases=S.fixed(_sig(PATCH, B2)))
@@ -218,7 +221,7 @@ def _(be, case):
 
 
 # 7 ------------------------------------------------------------------------------------------------
-@claim(id="dot-2d-example", group="seed", source=f"{A2}; {Q}", needs={"dot2d"}, expected=HOLDS,
+@claim(id="dot-2d-example", twin="dot_elementwise", group="seed", source=f"{A2}; {Q}", needs={"dot2d"}, expected=HOLDS,
        statement="np.dot of the 3x3 patch and the lecture filter is the matrix [[2,1,2],[1,1,1],[1,0,1]], "
                  "not the scalar 4",
        cases=S.fixed(_sig(PATCH, FILTER)))
@@ -237,7 +240,8 @@ def _square_pairs(draw, be, max_n=4):
                 {"a": draw(S._array((n, n), dtype, regime)), "k": draw(S._array((n, n), dtype, regime))})
 
 
-@claim(id="dot-2d-is-elementwise-sum", group="seed", source=f"{Q}; {A2}", needs={"dot2d"}, expected=REFUTED,
+@claim(id="dot-2d-is-elementwise-sum", twin="dot_returns_sum",
+       group="seed", source=f"{Q}; {A2}", needs={"dot2d"}, expected=REFUTED,
        statement="For 2-D arrays, dot(A, B) equals the sum of element-wise products (refuted: it is a matrix "
                  "product)",
        cases=lambda be: _square_pairs(be))
@@ -252,7 +256,8 @@ def _(be, case):
           "dot(A, B) vs sum(A * B)")
 
 
-@claim(id="vec-dot-is-elementwise-sum-is-trace", group="seed", source=A2, needs={"dot2d"}, expected=HOLDS,
+@claim(id="vec-dot-is-elementwise-sum-is-trace", twin="dot_drops_last_term",
+       group="seed", source=A2, needs={"dot2d"}, expected=HOLDS,
        statement="vec(A).vec(B) == sum(A * B) == trace(A^T B): the element-wise sum is the dot product of the "
                  "flattened arrays",
        cases=lambda be: _square_pairs(be, max_n=6))
@@ -272,7 +277,7 @@ def _(be, case):
 
 
 # 8 ------------------------------------------------------------------------------------------------
-@claim(id="output-is-filter-dot-receptive-field", group="seed", source=f"{Q} (quoted course notes)",
+@claim(id="output-is-filter-dot-receptive-field", twin="bias_wrong_axis", group="seed", source=f"{Q} (quoted course notes)",
        needs={"conv2d"}, expected=HOLDS,
        statement="Each output of a conv layer is the dot product of the flattened filter (all its channels) "
                  "with the flattened receptive field, plus the bias",
@@ -330,7 +335,8 @@ def _im2col_matmul(be, case):
 
 
 for _r in RANKS:
-    claim(id=ranked("im2col-matmul", _r), group="seed", source=f"{Q} (quoted course notes)", needs={f"conv{_r}d"},
+    claim(id=ranked("im2col-matmul", _r), twin="dilation_off_by_one" if _r == 2 else "numpy_conv_flipped",
+          group="seed", source=f"{Q} (quoted course notes)", needs={f"conv{_r}d"},
           expected=HOLDS, budget=1.0 if _r == 2 else 0.5,
           statement=f"A conv{_r}d layer is one matrix product W_row . X_col (im2col) for every stride, padding and "
                     "dilation, with groups as a block-diagonal W_row",
@@ -363,11 +369,13 @@ def _keeps_size(be, case):
 
 
 for _r in RANKS:
-    claim(id=ranked("1x1-conv-is-channel-matmul", _r), group="seed", source=A1, needs={f"conv{_r}d"}, expected=HOLDS,
+    claim(id=ranked("1x1-conv-is-channel-matmul", _r), twin="channels_reversed" if _r == 2 else "numpy_channels_reversed",
+          group="seed", source=A1, needs={f"conv{_r}d"}, expected=HOLDS,
           statement="A 1x1 conv is, at every position, the dot product of the channel vector with each filter: a "
                     "matrix product over channels" + ("" if _r == 2 else f" (conv{_r}d)"),
           cases=S.conv(rank=_r, **_one_by_one(_r)), budget=1.0 if _r == 2 else 0.5)(_channel_matmul)
-    claim(id=ranked("1x1-conv-keeps-height-width", _r), group="seed", source=A1, needs={f"conv{_r}d"},
+    claim(id=ranked("1x1-conv-keeps-height-width", _r), twin="pads_1x1" if _r == 2 else "numpy_pads_1x1",
+          group="seed", source=A1, needs={f"conv{_r}d"},
           expected=HOLDS, budget=1.0 if _r == 2 else 0.25,
           statement="A 1x1 conv with stride 1 and no padding changes the depth, not the spatial size"
                     + ("" if _r == 2 else f" (conv{_r}d)"),
@@ -394,7 +402,9 @@ def _sum_of_correlations(be, case):
 
 
 for _r in RANKS:
-    claim(id=ranked("conv-is-sum-of-channel-correlations", _r), group="seed", source=A1, needs={f"conv{_r}d"},
+    claim(id=ranked("conv-is-sum-of-channel-correlations", _r),
+          twin="drops_last_channel" if _r == 2 else "numpy_drops_last_channel",
+          group="seed", source=A1, needs={f"conv{_r}d"},
           expected=HOLDS, budget=1.0 if _r == 2 else 0.5,
           statement=f"A multi-channel conv layer is the sum over input channels of single-channel {_r}-D "
                     "cross-correlations (valid mode)",
@@ -415,7 +425,8 @@ def _fc_layer(be, case):
 
 
 for _r in RANKS:
-    claim(id=ranked("fc-layer-is-whole-input-conv", _r), group="seed", source=f"{A1} (note 2); {Q} (quoted book)",
+    claim(id=ranked("fc-layer-is-whole-input-conv", _r), twin="flipped_kernel" if _r == 2 else "numpy_conv_flipped",
+          group="seed", source=f"{A1} (note 2); {Q} (quoted book)",
           needs={f"conv{_r}d"}, expected=HOLDS, budget=1.0 if _r == 2 else 0.5,
           statement="A fully connected layer y = W x + b (a dot product per output) equals a conv layer whose "
                     "kernel covers the whole input" + ("" if _r == 2 else f" (conv{_r}d)"),
@@ -438,7 +449,7 @@ def tap_keys(p: Problem, cols):
     return np.where(ok, ((o * cg + c % cg) * kh + u) * kw + v, -1)
 
 
-@claim(id="conv-matrix-is-block-toeplitz", group="seed", source=f"{A2} (last note)", needs={"conv2d"},
+@claim(id="conv-matrix-is-block-toeplitz", twin="global_mean_leak", group="seed", source=f"{A2} (last note)", needs={"conv2d"},
        expected=HOLDS,
        statement="A conv layer is not an arbitrary fully connected layer: its matrix is doubly block Toeplitz "
                  "(weights shared across positions; each input reaches at most C_out/G*kH*kW outputs)",
@@ -483,7 +494,7 @@ def _(be, case):
 
 
 # 15 -------------------------------------------------------------------------------------------------
-@claim(id="lecture-filter-point-symmetric", group="seed", source=A2, needs={"convolve2d", "correlate2d"},
+@claim(id="lecture-filter-point-symmetric", twin="dot_confusion", group="seed", source=A2, needs={"convolve2d", "correlate2d"},
        expected=HOLDS,
        statement="The lecture's filter [[1,0,1],[0,1,0],[1,0,1]] equals its 180-degree rotation, so convolving "
                  "with it equals correlating with it",
@@ -497,7 +508,8 @@ def _(be, case):
 
 
 # 16 -------------------------------------------------------------------------------------------------
-@claim(id="full-convolution-commutes", group="seed", source=A2, needs={"convolve2d"}, expected=HOLDS,
+@claim(id="full-convolution-commutes", twin="convolve_flip_one_axis",
+       group="seed", source=A2, needs={"convolve2d"}, expected=HOLDS,
        statement="Full convolution commutes: convolve2d(a, k) == convolve2d(k, a)",
        cases=S.signal(modes=("full",)))
 def _(be, case):
@@ -510,7 +522,7 @@ def _(be, case):
           sides={"a": case.a, "k": case.k, "convolve2d(a,k)": ak, "convolve2d(k,a)": ka})
 
 
-@claim(id="correlation-commutes", group="seed", source=A2, needs={"correlate2d"}, expected=REFUTED,
+@claim(id="correlation-commutes", twin="correlate_is_convolve", group="seed", source=A2, needs={"correlate2d"}, expected=REFUTED,
        statement="Correlation commutes like convolution: correlate2d(a, k) == correlate2d(k, a) (refuted)",
        cases=S.signal(modes=("full",), regimes=("int",)))
 def _(be, case):
@@ -522,7 +534,8 @@ def _(be, case):
           sides={"a": case.a, "k": case.k, "correlate2d(a,k)": ak, "correlate2d(k,a)": ka, "difference": ak - ka})
 
 
-@claim(id="correlation-swap-is-rot180", group="seed", source=A2, needs={"correlate2d"}, expected=HOLDS,
+@claim(id="correlation-swap-is-rot180", twin="correlate_is_convolve",
+       group="seed", source=A2, needs={"correlate2d"}, expected=HOLDS,
        statement="Swapping correlation's arguments rotates the result: correlate2d(a, k) == "
                  "rot180(correlate2d(k, a)) (full mode; conjugated for complex data, as correlate2d conjugates "
                  "its second argument)",
@@ -542,7 +555,8 @@ def _matches_definition(be, case):
 
 
 for _r in RANKS:
-    claim(id=ranked("conv2d-matches-definition", _r), group="seed", source="contract (README); seed 000 formula",
+    claim(id=ranked("conv2d-matches-definition", _r), twin="flipped_kernel" if _r == 2 else "numpy_conv_flipped",
+          group="seed", source="contract (README); seed 000 formula",
           needs={f"conv{_r}d"}, expected=HOLDS,
           statement=f"conv{_r}d equals the direct sum of the definition for every shape, stride, padding (symmetric, "
                     "or (before, after) pairs where declared), dilation, groups, bias and dtype, within the error model",
@@ -555,7 +569,9 @@ SWAPPED_COMPLEX = Case(SignalProblem(a=(1, 1), k=(1, 2), mode="valid", dtype="c1
                        {"a": np.array([[1 + 0j]]), "k": np.array([[1j, 0]])})
 
 for _op in ("convolve2d", "correlate2d"):
-    claim(id=f"{_op}-matches-definition", group="seed", source="contract (README); scipy.signal semantics",
+    claim(id=f"{_op}-matches-definition",
+          twin={"convolve2d": "same_centring_swapped", "correlate2d": "correlate_forgets_conj"}[_op],
+          group="seed", source="contract (README); scipy.signal semantics",
           needs={_op}, expected=HOLDS, examples=(SWAPPED_COMPLEX,),
           statement=f"{_op} follows scipy.signal's definition in every mode, including 'same' centring for even "
                     "kernels and 'valid' with the kernel the larger array",

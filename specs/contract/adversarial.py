@@ -18,7 +18,8 @@ def _cases(be):
     return st.sampled_from([c for _, c in adv.families(full=True)])
 
 
-@claim(id="conv2d-within-bound-on-adversarial-data", group="seed", source=SRC, needs={"conv2d"}, expected=HOLDS,
+@claim(id="conv2d-within-bound-on-adversarial-data", twin="fp16_accumulation",
+       group="seed", source=SRC, needs={"conv2d"}, expected=HOLDS,
        requires={"dtype:f32"},
        statement="float32 conv2d stays within the rigorous error bound on data built to maximise rounding error "
                  "(one large value among tiny ones, 0.1 everywhere, cancellation, mixed exponents, K up to ~1000)",

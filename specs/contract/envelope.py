@@ -19,7 +19,8 @@ from convspec.truth.oracle import check_conv, check_signal_modes
 SRC = "convspec envelope (issue: kernel seams); benchdnn-style boundary problems"
 
 
-@claim(id="conv2d-crosses-seams", group="seed", source=SRC, needs={"conv2d"}, expected=HOLDS, requires={"seams"},
+@claim(id="conv2d-crosses-seams", twin="seam_output_columns_64",
+       group="seed", source=SRC, needs={"conv2d"}, expected=HOLDS, requires={"seams"},
        statement="conv2d matches the definition on both sides of every seam where kernels branch: output "
                  "tiles of 8-128, channel blocks of 8-64, batch chunks, kernels past 7, dilated extents past 40",
        cases=S.conv(large_only=True, value_level=False), examples=tuple(S.seam_cases()), budget=0.5)
@@ -28,7 +29,8 @@ def _(be, case):
 
 
 for _op in ("convolve2d", "correlate2d"):
-    claim(id=f"{_op}-crosses-seams", group="seed", source=SRC, needs={_op}, expected=HOLDS, requires={"seams"},
+    claim(id=f"{_op}-crosses-seams", twin="seam_signal_wide_128",
+          group="seed", source=SRC, needs={_op}, expected=HOLDS, requires={"seams"},
           statement=f"{_op} matches the definition on outputs past 128 wide and kernels past 11",
           cases=S.signal(large_only=True), examples=tuple(S.signal_seam_cases()),
           budget=0.5)(lambda be, case, _op=_op: check_signal_modes(be, case, (_op,)))

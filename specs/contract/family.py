@@ -64,17 +64,22 @@ def _small(rank):
 
 for _r in RANKS:
     _t, _i, _w, _c = (family_op(k, _r) for k in ("transpose", "input", "weight", "conv"))
-    claim(id=ranked("conv-transpose2d-matches-definition", _r), group="seed", source=CONTRACT_SRC, needs={_t},
+    claim(id=ranked("conv-transpose2d-matches-definition", _r),
+          twin="transpose_forgets_flip" if _r == 2 else "numpy_transpose_forgets_flip",
+          group="seed", source=CONTRACT_SRC, needs={_t},
           expected=HOLDS, budget=_small(_r),
           statement=f"{_t} scatters every input element through the kernel (torch's semantics and weight layout) for "
                     "every stride, padding, output_padding, dilation, groups, bias and dtype, within the error model",
           cases=S.transpose(dtypes=FAMILY_DTYPES, rank=_r))(_family_matches("transpose"))
-    claim(id=ranked("conv2d-input-matches-definition", _r), group="seed", source=CONTRACT_SRC, needs={_i},
+    claim(id=ranked("conv2d-input-matches-definition", _r), twin="numpy_input_grad_forgets_flip",
+          group="seed", source=CONTRACT_SRC, needs={_i},
           expected=HOLDS, budget=_small(_r),
           statement=f"{_i}(input_shape, w, grad_out) is the gradient of <{_c}(x, w), grad_out> with respect to x, "
                     "within the error model",
           cases=S.transpose(dtypes=FAMILY_DTYPES, gradient=True, rank=_r))(_family_matches("input"))
-    claim(id=ranked("conv2d-weight-matches-definition", _r), group="seed", source=CONTRACT_SRC, needs={_w},
+    claim(id=ranked("conv2d-weight-matches-definition", _r),
+          twin="weight_grad_batch_not_summed" if _r == 2 else "numpy_weight_batch_not_summed",
+          group="seed", source=CONTRACT_SRC, needs={_w},
           expected=HOLDS, budget=_small(_r),
           statement=f"{_w}(x, weight_shape, grad_out) is the gradient of <{_c}(x, w), grad_out> with respect to w, "
                     "summed over the batch, within the error model",
@@ -112,13 +117,17 @@ def _transpose_is_input_grad(be, case):
 
 for _r in RANKS:
     _t, _i, _w, _c = (family_op(k, _r) for k in ("transpose", "input", "weight", "conv"))
-    claim(id=ranked("conv-transpose2d-is-adjoint-of-conv2d", _r), group="seed", source=ARITH_SRC,
+    claim(id=ranked("conv-transpose2d-is-adjoint-of-conv2d", _r),
+          twin="transpose_forgets_flip" if _r == 2 else "numpy_transpose_forgets_flip",
+          group="seed", source=ARITH_SRC,
           needs={_c, _t}, expected=HOLDS, budget=_small(_r),
           statement=f"<{_c}(a, w), x> == <a, {_t}(x, w)> exactly on integers, for every stride, dilation and "
                     "output_padding (below max(stride, dilation)); the conv's outputs past the input size, which an "
                     "output_padding at or above the stride adds, are not paired",
           cases=S.transpose(dtypes=FAMILY_DTYPES, regimes=("int",), bias=False, forward=True, rank=_r))(_adjoint)
-    claim(id=ranked("conv-transpose2d-is-conv2d-input", _r), group="seed", source=ARITH_SRC, needs={_t, _i},
+    claim(id=ranked("conv-transpose2d-is-conv2d-input", _r),
+          twin="transpose_output_padding_wrong_side" if _r == 2 else "numpy_transpose_op_wrong_side",
+          group="seed", source=ARITH_SRC, needs={_t, _i},
           expected=HOLDS, budget=0.5 if _r == 2 else 0.25,
           statement=f"{_t}(grad_out, w) with the output_padding that restores the input size equals "
                     f"{_i}(input_shape, w, grad_out) (bit for bit on integers, within both bounds otherwise)",
@@ -172,13 +181,15 @@ def _bias_grad(be, case):
 
 for _r in RANKS:
     _w, _c = family_op("weight", _r), family_op("conv", _r)
-    claim(id=ranked("conv2d-weight-is-correlation-of-input-and-grad", _r), group="seed", source=ARITH_SRC,
+    claim(id=ranked("conv2d-weight-is-correlation-of-input-and-grad", _r),
+          twin="weight_grad_batch_not_summed" if _r == 2 else "numpy_weight_batch_not_summed",
+          group="seed", source=ARITH_SRC,
           needs={_w}, expected=HOLDS, budget=0.5 if _r == 2 else 0.25,
           statement="The weight gradient is the correlation of the input with grad_out summed over the batch: bit for "
                     f"bit against the integer definition and against float64 central finite differences of "
                     f"<{_c}(x, w), grad_out>",
           cases=S.transpose(dtypes=FAMILY_DTYPES, regimes=("int",), weight=True, rank=_r))(_weight_is_correlation)
-    claim(id=ranked("conv2d-bias-grad-is-sum", _r), group="torch",
+    claim(id=ranked("conv2d-bias-grad-is-sum", _r), twin="torch_bias_reversed", group="torch",
           source=f"torch.nn.functional.{_c} autograd; issue 10", needs={"torch.F"}, expected=HOLDS,
           budget=0.25 if _r == 2 else 0.15,
           statement=f"The gradient of <{_c}(x, w, b), grad_out> with respect to b is grad_out summed over the batch "
@@ -230,18 +241,21 @@ def _padding_pairs(be, case):
 
 for _r in RANKS:
     _c = family_op("conv", _r)
-    claim(id=ranked("conv2d-same-padding-keeps-size", _r), group="seed", source=PAD_SRC, needs={_c}, expected=HOLDS,
+    claim(id=ranked("conv2d-same-padding-keeps-size", _r), twin="same_extra_at_start" if _r == 2 else "numpy_same_extra_at_start",
+          group="seed", source=PAD_SRC, needs={_c}, expected=HOLDS,
           requires={"padding_strings"}, budget=0.5 if _r == 2 else 0.3,
           statement="padding='same' at stride 1 keeps the spatial size for every kernel parity and dilation, padding "
                     "d(k-1)//2 before and the rest after (the extra element of an even kernel at the end); 'valid' is "
                     "no padding; both within the error model of the explicitly padded conv",
           cases=lambda be, _r=_r: S.same_padding_cases(be.caps, rank=_r))(_same_padding)
-    claim(id=ranked("conv2d-padding-mode-is-np-pad", _r), group="seed", source=PAD_SRC, needs={_c}, expected=HOLDS,
+    claim(id=ranked("conv2d-padding-mode-is-np-pad", _r),
+          twin="reflect_as_symmetric" if _r == 2 else "numpy_reflect_as_symmetric",
+          group="seed", source=PAD_SRC, needs={_c}, expected=HOLDS,
           requires={"padding_modes"}, budget=0.5 if _r == 2 else 0.3,
           statement=f"{_c} with padding_mode reflect / replicate / circular equals np.pad with mode reflect / edge / "
                     "wrap followed by a conv without padding, within the error model",
           cases=lambda be, _r=_r: S.padding_mode_cases(be.caps, rank=_r))(_padding_modes)
-    claim(id=ranked("conv2d-padding-pairs-are-np-pad", _r), group="seed", source=PAD_SRC, needs={_c},
+    claim(id=ranked("conv2d-padding-pairs-are-np-pad", _r), twin="numpy_pairs_swapped", group="seed", source=PAD_SRC, needs={_c},
           expected=HOLDS, requires={"padding_pairs"}, budget=0.5 if _r == 2 else 0.3,
           statement=f"{_c} with explicit (before, after) padding pairs per axis, asymmetric allowed, equals np.pad by "
                     "those pairs followed by a conv without padding, within the error model",
@@ -258,7 +272,8 @@ def _plain(case):
     return Case(case.problem, case.arrays, case.seed)
 
 
-@claim(id="conv1d-is-conv2d-with-height-1", group="seed", source=RANK_SRC, needs={"conv1d", "conv2d"},
+@claim(id="conv1d-is-conv2d-with-height-1", twin="numpy_conv1d_ignores_dilation",
+       group="seed", source=RANK_SRC, needs={"conv1d", "conv2d"},
        expected=HOLDS, budget=0.5,
        statement="conv1d(x, w) equals conv2d on the same data with a height of 1 (a 1 x k kernel, stride, padding "
                  "and dilation 1 on the height), bit for bit on integers, and matches the definition",
@@ -276,7 +291,8 @@ def _(be, case):
           sides={"x": x1, "w": w1, "conv1d": y1, "conv2d": y2[:, :, 0]})
 
 
-@claim(id="conv2d-is-conv3d-with-depth-1", group="seed", source=RANK_SRC, needs={"conv2d", "conv3d"},
+@claim(id="conv2d-is-conv3d-with-depth-1", twin="numpy_conv3d_strides_swapped",
+       group="seed", source=RANK_SRC, needs={"conv2d", "conv3d"},
        expected=HOLDS, budget=0.5,
        statement="conv2d(x, w) equals conv3d on the same data with a depth of 1 (kernel depth 1, depth stride, "
                  "padding and dilation 1 / 0 / 1), bit for bit on integers",

@@ -35,7 +35,8 @@ def signal_form_cases(draw, caps):
     return Case(case.problem, case.arrays, case.seed, form=draw(any_forms(("a", "k"))))
 
 
-@claim(id="conv2d-accepts-every-call-form", group="seed", source=SOURCE, needs={"conv2d"}, expected=HOLDS,
+@claim(id="conv2d-accepts-every-call-form", twin="int_stride_misread",
+       group="seed", source=SOURCE, needs={"conv2d"}, expected=HOLDS,
        statement="conv2d gives the definition's result (within the error model) whether stride, padding and "
                  "dilation are ints, numpy integers, tuples or lists, and whatever the layout of x, w and b: "
                  "C or Fortran order, strided or transposed views, negative strides, read-only, offset in a "
@@ -46,7 +47,8 @@ def _(be, case):
 
 
 for _op in ("convolve2d", "correlate2d"):
-    claim(id=f"{_op}-accepts-every-layout", group="seed", source=SOURCE, needs={_op}, expected=HOLDS,
+    claim(id=f"{_op}-accepts-every-layout", twin="signal_ignores_strides",
+          group="seed", source=SOURCE, needs={_op}, expected=HOLDS,
           statement=f"{_op} gives scipy's result whatever the layout of a and k: C or Fortran order, strided or "
                     "transposed views, negative strides, read-only, offset in a larger buffer",
           cases=lambda be: signal_form_cases(be.caps))(

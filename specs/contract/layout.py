@@ -63,7 +63,8 @@ def _nhwc_is_nchw_transposed(be, case):
 
 
 for _r in RANKS:
-    claim(id=ranked("conv2d-nhwc-is-nchw-transposed", _r), group="seed", source=SRC, needs={f"conv{_r}d"},
+    claim(id=ranked("conv2d-nhwc-is-nchw-transposed", _r), twin="nhwc_channel_axis_misread",
+          group="seed", source=SRC, needs={f"conv{_r}d"},
           requires={"nhwc", "direct"}, expected=HOLDS, budget=1.0 if _r == 2 else 0.5,
           statement=f"A channels-last conv{_r}d's result is the channels-first definition transposed "
                     "(y_nhwc[n, i..., o] == y[n, o, i...]), exactly on integer data, with its weights in the layout "
@@ -112,6 +113,7 @@ STATEMENT = {
 }
 
 for _r in (2, 3):
-    claim(id=ranked("torch-channels-last-equals-contiguous", _r), group="torch", source=SRC, needs={"torch.F"},
+    claim(id=ranked("torch-channels-last-equals-contiguous", _r), twin="torch_channels_last_read_as_nchw",
+          group="torch", source=SRC, needs={"torch.F"},
           expected=HOLDS, budget=0.5, statement=STATEMENT[_r],
           cases=S.conv(rank=_r, dtypes=("f64", "f32"), bias=False))(_torch_channels_last)

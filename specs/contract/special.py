@@ -37,7 +37,8 @@ SPECIAL_EDGE = (
 )
 
 
-@claim(id="conv2d-propagates-special-values", group="seed", source=IEEE, needs={"conv2d"}, expected=HOLDS,
+@claim(id="conv2d-propagates-special-values", twin="sparse_skips_zero_weights",
+       group="seed", source=IEEE, needs={"conv2d"}, expected=HOLDS,
        statement="conv2d propagates NaN and Inf as the direct sum does in IEEE arithmetic: an output is NaN when "
                  "a term is NaN (NaN times any weight, zero included) or Inf times 0, or the terms hold +Inf and "
                  "-Inf, else +-Inf when a term is +-Inf; 'fast' implementations may spread NaN within an affected "

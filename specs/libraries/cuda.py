@@ -196,7 +196,8 @@ def tf32_cases(small, integer=False, layouts=("tap",)):
 
 # -- TF32 -------------------------------------------------------------------------------------------
 
-@claim(id="tf32-within-tf32-bound", group="cuda", source=TF32_SRC, needs={"conv2d"}, requires={"mode:tf32"},
+@claim(id="tf32-within-tf32-bound", twin="cuda_bf16_claims_tf32",
+       group="cuda", source=TF32_SRC, needs={"conv2d"}, requires={"mode:tf32"},
        expected=HOLDS,
        statement="With TF32 allowed, float32 conv results stay within the TF32 bound of the backend's accuracy "
                  "class (inputs rounded to 11 significant bits, fp32 accumulation; normwise where FFT or "
@@ -210,7 +211,8 @@ def _(be, case):
 
 
 @M.measured(H100_COND)
-@claim(id="tf32-within-fp32-bound", group="cuda", source=TF32_SRC, needs={"conv2d"}, requires={"mode:tf32"},
+@claim(id="tf32-within-fp32-bound", twin="cuda_fp32_claims_tf32",
+       group="cuda", source=TF32_SRC, needs={"conv2d"}, requires={"mode:tf32"},
        expected=REFUTED,
        statement="With TF32 allowed, float32 conv results stay within the fp32 bound of the backend's accuracy "
                  "class (refuted: TF32 rounds the inputs to 11 significant bits -- on cuDNN only at tensor-core "
@@ -233,7 +235,8 @@ def big_integer_cases(draw, caps):
 
 
 @M.measured(H100_COND)
-@claim(id="tf32-integers-above-2048-exact", group="cuda", source=TF32_SRC, needs={"conv2d"}, requires={"mode:tf32"},
+@claim(id="tf32-integers-above-2048-exact", twin="cuda_fp32_claims_tf32",
+       group="cuda", source=TF32_SRC, needs={"conv2d"}, requires={"mode:tf32"},
        expected=REFUTED,
        statement="Integer-valued float32 data is computed as accurately under TF32 as under fp32: exactly by a "
                  "direct sum, within the fp32 bound by a fast one (refuted above 2048: 11 significant bits cannot "
@@ -269,7 +272,8 @@ def _cudnn_fft_cases(be):
 
 
 @M.measured(H100_COND)
-@claim(id="cudnn-fp32-exact-on-small-integers", group="cuda", source=CUDNN_SRC, needs={"conv2d", "cudnn.version"},
+@claim(id="cudnn-fp32-exact-on-small-integers", twin="cudnn_never_fft",
+       group="cuda", source=CUDNN_SRC, needs={"conv2d", "cudnn.version"},
        requires={"mode:native"}, expected=REFUTED, version_note=H100_NOTE,
        statement="With TF32 off, deterministic=True and benchmark=False, cuDNN's float32 conv is exact on "
                  "small-integer data, as every direct sum is (refuted: cuDNN picks FFT kernels, e.g. 21073 of "
@@ -297,7 +301,7 @@ QUARTER_EXAMPLE = Case(Problem(dtype="f32"), {"x": np.full((1, 1, 1, 1), 4097, n
 
 
 @M.measured(H100_COND)
-@claim(id="allow-tf32-rounds-every-conv", group="cuda", source=f"{TF32_SRC}; {CUDNN_SRC}",
+@claim(id="allow-tf32-rounds-every-conv", twin="cudnn_tf32_everywhere", group="cuda", source=f"{TF32_SRC}; {CUDNN_SRC}",
        needs={"conv2d", "cudnn.version"}, requires={"mode:tf32"}, expected=REFUTED, version_note=H100_NOTE,
        statement="With allow_tf32=True every float32 conv rounds its inputs to TF32: the result is the conv of "
                  "the TF32-rounded inputs within the fp32 bound (refuted: cuDNN uses TF32 only in tensor-core "
@@ -328,7 +332,8 @@ def _tensor_core_ties(be):
 
 
 @M.measured(H100_COND)
-@claim(id="cudnn-tf32-within-fp32-bound-below-tensor-core-shapes", group="cuda", source=f"{TF32_SRC}; {CUDNN_SRC}",
+@claim(id="cudnn-tf32-within-fp32-bound-below-tensor-core-shapes", twin="cudnn_tf32_everywhere",
+       group="cuda", source=f"{TF32_SRC}; {CUDNN_SRC}",
        needs={"conv2d", "cudnn.version"}, requires={"mode:tf32"}, expected=CONDITIONAL,
        condition=f"at most {NO_TENSOR_CORE_CHANNELS} channels per group in and out (no tensor-core kernel; "
                  f"outside: {TENSOR_CORE_CHANNELS} and more)",
@@ -347,7 +352,7 @@ def _(be, case):
 
 # -- any GPU path -------------------------------------------------------------------------------------
 
-@claim(id="cuda-fp32-within-fp32-bound", group="cuda", source=TF32_SRC, needs={"conv2d"},
+@claim(id="cuda-fp32-within-fp32-bound", twin="cuda_tf32_silently", group="cuda", source=TF32_SRC, needs={"conv2d"},
        requires={"gpu", "mode:native"}, expected=HOLDS,
        statement="With TF32 off, CUDA float32 conv results stay within the fp32 bound of the backend's accuracy "
                  "class (elementwise for direct kernels, normwise where cuDNN may pick FFT or Winograd)",
@@ -359,7 +364,7 @@ def _(be, case):
           sides={"x": case.x, "w": case.w})
 
 
-@claim(id="cuda-deterministic-reruns-bitwise", group="cuda",
+@claim(id="cuda-deterministic-reruns-bitwise", twin="cuda_random_order_sum", group="cuda",
        source="torch.backends.cudnn.deterministic docs (PyTorch reproducibility notes)",
        needs={"conv2d"}, requires={"gpu", "deterministic"}, expected=HOLDS,
        statement="With cudnn.deterministic=True and benchmark=False (or a fixed-order kernel), reruns are equal bit "
@@ -371,7 +376,7 @@ def _(be, case):
         equal(be.call("conv2d", case), first, f"{be.name}.conv2d rerun {k + 1} vs first run")
 
 
-@claim(id="cuda-agrees-with-cpu", group="cuda", source="convspec error model (issue: CUDA path)",
+@claim(id="cuda-agrees-with-cpu", twin="cuda_pads_one_side", group="cuda", source="convspec error model (issue: CUDA path)",
        needs={"conv2d"}, requires={"gpu"}, expected=HOLDS,
        statement="CPU (torch) and CUDA results agree within the bound of the less precise of the two",
        cases=S.conv())

@@ -41,7 +41,7 @@ def kernel_larger_complex_cases(draw):
     return Case(p, {"a": arr(ah, aw), "k": arr(kh, kw)})
 
 
-@claim(id="scipy-correlate2d-valid-kernel-larger-conjugates", group="scipy", source=SWAP_SRC,
+@claim(id="scipy-correlate2d-valid-kernel-larger-conjugates", twin="correlate2d_fixed", group="scipy", source=SWAP_SRC,
        needs={"correlate2d", "scipy.signal.correlate"}, expected=REFUTED,
        version_note="measured on scipy 1.17.1",
        statement="signal.correlate2d(a, k, 'valid') of complex data equals the definition (signal.correlate(a, k, "

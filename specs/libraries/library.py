@@ -1,7 +1,7 @@
 """Real-world claims about numpy, scipy and torch: what the libraries actually do, with sources.
 
 Each property takes the library function under audit from the backend (``be.op(...)``), so that a
-wrong stand-in can be shown to fail it (tests/twins/twins_extra.py); other libraries that serve as
+wrong stand-in can be shown to fail it (the twin each declaration names); other libraries that serve as
 comparison points are called directly.  Verdicts are for the pinned versions (torch 2.13.0, the numpy
 and scipy the environment resolves).  A claim whose verdict depends on a library's internals (the kernel
 torch picks on this CPU, how scipy runs its FFT) carries the condition it was measured under
@@ -98,7 +98,8 @@ def same_cases(draw, parity=None, dilated=True):
                     "w": draw(hnp.arrays(np.float64, p.w_shape, elements=ints))})
 
 
-@claim(id="torch-same-pads-extra-at-end", group="torch", source="pytorch/pytorch#45667", needs={"torch.conv2d_same"},
+@claim(id="torch-same-pads-extra-at-end", twin="torch_same_extra_at_start",
+       group="torch", source="pytorch/pytorch#45667", needs={"torch.conv2d_same"},
        expected=HOLDS,
        statement="torch padding='same' pads L = floor(d(k-1)/2) before and R = d(k-1) - L after: the extra "
                  "sample of an even kernel goes at the end",
@@ -113,7 +114,7 @@ def _(be, case):
                                                                      "explicit pad": exp})
 
 
-@claim(id="torch-same-equals-correlate2d-same", group="torch", source="scipy/scipy#1968",
+@claim(id="torch-same-equals-correlate2d-same", twin="torch_same_extra_at_start", group="torch", source="scipy/scipy#1968",
        needs={"torch.conv2d_same"}, expected=HOLDS,
        statement="torch conv2d(padding='same') equals scipy.signal.correlate2d(..., 'same') for every kernel size, "
                  "even ones included",
@@ -125,7 +126,7 @@ def _(be, case):
                                                              "correlate2d": s})
 
 
-@claim(id="torch-same-vs-signal-correlate-same", group="torch", source="scipy/scipy#1968",
+@claim(id="torch-same-vs-signal-correlate-same", twin="torch_same_extra_at_start", group="torch", source="scipy/scipy#1968",
        needs={"torch.conv2d_same"}, expected=CONDITIONAL, condition="every kernel dimension is odd",
        statement="torch 'same' equals scipy.signal.correlate(..., 'same') only for odd kernels: along every even "
                  "kernel dimension (a 3x2 kernel included) the two are one sample apart",
@@ -138,7 +139,8 @@ def _(be, case):
                                                                   "torch": y, "signal.correlate": s})
 
 
-@claim(id="torch-same-vs-np-correlate-same", group="torch", source="scipy/scipy#1968; numpy np.correlate docs",
+@claim(id="torch-same-vs-np-correlate-same", twin="torch_conv1d_same_is_np_correlate",
+       group="torch", source="scipy/scipy#1968; numpy np.correlate docs",
        needs={"torch.F"}, expected=CONDITIONAL, condition="the kernel length is odd and not longer than the signal",
        statement="1-D: torch conv1d(padding='same') equals np.correlate(a, v, 'same') only for odd kernels no longer "
                  "than the signal (even kernels are centred one sample apart; a longer kernel makes np.correlate "
@@ -155,7 +157,8 @@ def _(be, case):
 
 # -- scipy.ndimage vs scipy.signal ---------------------------------------------------------------
 
-@claim(id="ndimage-constant-equals-convolve2d-same", group="scipy", source="scipy/scipy#23978; scipy/scipy#4580",
+@claim(id="ndimage-constant-equals-convolve2d-same", twin="ndimage_as_convolve2d",
+       group="scipy", source="scipy/scipy#23978; scipy/scipy#4580",
        needs={"scipy.ndimage.convolve", "convolve2d"}, expected=CONDITIONAL, condition="every kernel dimension is odd",
        statement="ndimage.convolve(a, k, mode='constant') equals signal.convolve2d(a, k, 'same') only for odd "
                  "kernel sizes (ndimage centres even kernels the other way)",
@@ -167,7 +170,8 @@ def _(be, case):
           sides={"a": case.a, "k": case.k, "ndimage": nd, "convolve2d": cv, "difference": nd - cv})
 
 
-@claim(id="ndimage-default-equals-convolve2d-same", group="scipy", source="scipy.ndimage.convolve docs (mode='reflect')",
+@claim(id="ndimage-default-equals-convolve2d-same", twin="ndimage_default_constant",
+       group="scipy", source="scipy.ndimage.convolve docs (mode='reflect')",
        needs={"scipy.ndimage.convolve", "convolve2d"}, expected=REFUTED,
        statement="ndimage.convolve with its default mode equals convolve2d(..., 'same') for odd kernels (refuted: "
                  "the default mode is 'reflect', so the borders differ)",
@@ -207,7 +211,7 @@ def np_same_exact(a, v):
     return full[start:start + n], s[start:start + n]
 
 
-@claim(id="np-convolve-same-is-max-length-and-commutes", group="numpy", source="numpy/numpy#6316",
+@claim(id="np-convolve-same-is-max-length-and-commutes", twin="np_convolve_is_scipy", group="numpy", source="numpy/numpy#6316",
        needs={"np.convolve"}, expected=HOLDS,
        statement="np.convolve(a, v, 'same') has length max(M, N) and commutes: np.convolve(a, v, 'same') == "
                  "np.convolve(v, a, 'same') bit for bit where every sum is exact (small integers); on other "
@@ -233,7 +237,8 @@ def _(be, case):
     close(va, exact, allowed, "np.convolve(v, a, 'same') vs the exact convolution (float64 bound)", sides=sides)
 
 
-@claim(id="scipy-convolve-same-has-first-length", group="scipy", source="numpy/numpy#6316; scipy.signal.convolve docs",
+@claim(id="scipy-convolve-same-has-first-length", twin="scipy_convolve_is_np",
+       group="scipy", source="numpy/numpy#6316; scipy.signal.convolve docs",
        needs={"scipy.signal.convolve"}, expected=HOLDS,
        statement="scipy.signal.convolve(a, v, 'same') has the length of its first argument, whichever is longer",
        cases=lambda be: pairs1d())
@@ -243,7 +248,8 @@ def _(be, case):
           sides={"a": case.a, "v": case.k, "result": y})
 
 
-@claim(id="scipy-convolve-same-commutes", group="scipy", source="numpy/numpy#6316", needs={"scipy.signal.convolve"},
+@claim(id="scipy-convolve-same-commutes", twin="scipy_convolve_is_np",
+       group="scipy", source="numpy/numpy#6316", needs={"scipy.signal.convolve"},
        expected=REFUTED,
        statement="scipy.signal.convolve(a, v, 'same') commutes like np.convolve (refuted when the lengths differ)",
        cases=lambda be: pairs1d())
@@ -285,7 +291,8 @@ def pad_cases(draw, max_pad=None):
     return _sig_case(a, np.zeros((p, p)), "same", extra=(f"pad{p}",))
 
 
-@claim(id="padding-mode-names-map", group="numpy", source="numpy.pad, torch.nn.functional.pad, scipy.ndimage docs",
+@claim(id="padding-mode-names-map", twin="np_pad_swapped",
+       group="numpy", source="numpy.pad, torch.nn.functional.pad, scipy.ndimage docs",
        needs={"np.pad"}, expected=HOLDS,
        statement="Padding names map across libraries: torch reflect = numpy reflect = ndimage mirror; numpy "
                  "symmetric = ndimage reflect = convolve2d symm; replicate = edge = nearest; circular = wrap",
@@ -316,7 +323,8 @@ def _(be, case):
                                                                                     names[0]: members[names[0]]})
 
 
-@claim(id="torch-reflect-pad-needs-pad-below-size", group="torch", source="pytorch/pytorch#18413", needs={"torch.F"},
+@claim(id="torch-reflect-pad-needs-pad-below-size", twin="torch_pad_never_raises",
+       group="torch", source="pytorch/pytorch#18413", needs={"torch.F"},
        expected=HOLDS,
        statement="torch 'reflect' padding raises once the pad reaches the input size, while np.pad(mode='reflect') "
                  "keeps reflecting",
@@ -357,7 +365,8 @@ def _fft_and_exact(be, case):
     return y, exact, s
 
 
-@claim(id="fftconvolve-within-normwise-bound", group="scipy", source="Higham, Accuracy and Stability, Thm 24.2",
+@claim(id="fftconvolve-within-normwise-bound", twin="fftconvolve_in_float32",
+       group="scipy", source="Higham, Accuracy and Stability, Thm 24.2",
        needs={"scipy.signal.fftconvolve"}, expected=HOLDS,
        statement="fftconvolve's error is bounded normwise: |err| <= c log2(n) u ||a||_2 ||k||_1 at every element",
        cases=lambda be: fft_cases())
@@ -367,7 +376,8 @@ def _(be, case):
     close(y, exact, allowed, "fftconvolve vs exact (normwise bound)", sides={"a": case.a, "k": case.k})
 
 
-@claim(id="fftconvolve-error-is-elementwise", group="scipy", source="scipy.signal.fftconvolve docs; Higham ch. 24",
+@claim(id="fftconvolve-error-is-elementwise", twin="fftconvolve_is_direct",
+       group="scipy", source="scipy.signal.fftconvolve docs; Higham ch. 24",
        needs={"scipy.signal.fftconvolve"}, expected=REFUTED,
        statement="fftconvolve is accurate elementwise, within gamma_K sum|a||k| like a direct sum (refuted: small "
                  "outputs next to large ones carry absolute error)",
@@ -379,7 +389,7 @@ def _(be, case):
           sides={"a": case.a, "k": case.k, "fftconvolve": y, "exact": exact, "difference": y - exact})
 
 
-@claim(id="fftconvolve-keeps-sign", group="scipy", source="scipy.signal.fftconvolve docs",
+@claim(id="fftconvolve-keeps-sign", twin="fftconvolve_is_direct", group="scipy", source="scipy.signal.fftconvolve docs",
        needs={"scipy.signal.fftconvolve"}, expected=REFUTED,
        statement="fftconvolve of non-negative inputs is non-negative (refuted: rounding noise goes below zero)",
        cases=lambda be: fft_cases())
@@ -409,7 +419,7 @@ FFT_COND = M.Condition("measured with scipy 1.17 (fftconvolve on pocketfft; no t
 
 
 @M.measured(FFT_COND)
-@claim(id="fft-spreads-nan-direct-does-not", group="scipy", source="scipy/scipy#16032",
+@claim(id="fft-spreads-nan-direct-does-not", twin="convolve_direct_only", group="scipy", source="scipy/scipy#16032",
        needs={"scipy.signal.convolve"}, expected=CONDITIONAL, version_note=FFT_COND.text,
        condition="the kernel is longer than 1 along every axis (scipy skips the transform along length-1 axes)",
        statement="A single NaN/Inf spreads to the whole output with method='fft', but stays within its receptive "
@@ -460,7 +470,7 @@ def _py_convolve(a, k):
 
 
 @M.measured(FFT_COND)
-@claim(id="int64-fft-convolve-is-exact", group="scipy", source="scipy/scipy#5608",
+@claim(id="int64-fft-convolve-is-exact", twin="convolve_direct_only", group="scipy", source="scipy/scipy#5608",
        needs={"scipy.signal.convolve"}, expected=REFUTED,
        statement="signal.convolve(method='fft') is exact on int64 like method='direct' while the outputs fit "
                  "float64's 53-bit significand (refuted: it rounds a float64 FFT, and outputs from about 2**50 "
@@ -479,7 +489,7 @@ def _(be, case):
           f"2**{np.log2(float(top)):.2f} < 2**53)", sides={"a": case.a, "k": case.k})
 
 
-@claim(id="int64-direct-convolve-is-exact", group="scipy", source="scipy/scipy#5608",
+@claim(id="int64-direct-convolve-is-exact", twin="int64_convolve_via_float", group="scipy", source="scipy/scipy#5608",
        needs={"scipy.signal.convolve"}, expected=HOLDS,
        statement="signal.convolve(method='direct') is exact on int64 while the sums fit in 63 bits",
        cases=lambda be: big_int_cases())
@@ -495,7 +505,7 @@ def _wrap8(v):
     return ((np.asarray(v, dtype=object) + 128) % 256 - 128).astype(np.int64)
 
 
-@claim(id="numpy-int8-convolve-wraps", group="numpy", source="numpy type promotion rules (NEP 50)",
+@claim(id="numpy-int8-convolve-wraps", twin="np_convolve_promotes", group="numpy", source="numpy type promotion rules (NEP 50)",
        needs={"np.convolve"}, expected=HOLDS,
        statement="np.convolve on int8 stays int8 and wraps modulo 2**8 (no promotion)",
        cases=lambda be: pairs1d(elements=st.integers(-128, 127).map(float), dtype=np.int8))
@@ -506,7 +516,8 @@ def _(be, case):
           "np.convolve int8 vs exact mod 2**8", sides={"a": case.a, "v": case.k})
 
 
-@claim(id="scipy-int8-convolve2d-wraps", group="scipy", source="scipy.signal.convolve2d docs (output dtype)",
+@claim(id="scipy-int8-convolve2d-wraps", twin="convolve2d_saturates",
+       group="scipy", source="scipy.signal.convolve2d docs (output dtype)",
        needs={"convolve2d", "scipy.signal.convolve"}, expected=HOLDS,
        statement="signal.convolve2d on int8 stays int8 and wraps modulo 2**8 (no promotion)",
        cases=lambda be: pairs2d(dtype=np.int8, mode="full").map(
@@ -530,7 +541,8 @@ def _complex_case(seed):
     return Case(p, {"x": draw(p.x_shape), "w": draw(p.w_shape)}, None)
 
 
-@claim(id="np-correlate-conjugates-complex", group="numpy", source="numpy.correlate docs", needs={"np.correlate"},
+@claim(id="np-correlate-conjugates-complex", twin="np_correlate_no_conj",
+       group="numpy", source="numpy.correlate docs", needs={"np.correlate"},
        expected=HOLDS,
        statement="np.correlate(a, v) conjugates its second argument for complex input: c[k] = sum_n a[n+k] conj(v[n])",
        cases=lambda be: pairs1d(elements=complex_el, dtype=np.complex128))
@@ -540,7 +552,8 @@ def _(be, case):
     equal(y, exp, "np.correlate(a, v, 'full') vs sum a conj(v)", sides={"a": case.a, "v": case.k})
 
 
-@claim(id="cnn-conv-does-not-conjugate", group="torch", source="torch.nn.functional.conv2d docs (complex support)",
+@claim(id="cnn-conv-does-not-conjugate", twin="torch_conv2d_conjugates",
+       group="torch", source="torch.nn.functional.conv2d docs (complex support)",
        needs={"torch.F"}, expected=HOLDS,
        statement="A CNN conv layer (torch conv2d) on complex input does not conjugate the kernel: y = sum x w",
        cases=lambda be: st.integers(0, 2 ** 32 - 1).map(_complex_case))
@@ -581,7 +594,7 @@ BATCH_COND = M.Condition("measured on x86-64 (an AVX2 CPU; an AVX-512 BF16 CPU i
 
 
 @M.measured(BATCH_COND)
-@claim(id="torch-cpu-batch-invariant-bitwise", group="torch", source="pytorch/pytorch#134908",
+@claim(id="torch-cpu-batch-invariant-bitwise", twin="torch_conv_per_sample", group="torch", source="pytorch/pytorch#134908",
        needs={"conv2d", "torch.F"}, expected=REFUTED, examples=BATCH_EXAMPLES,
        version_note=f"{BATCH_COND.text}; depends on the kernels the build selects",
        statement="float32 torch conv on the CPU is batch-invariant bit for bit: conv(x)[i] == conv(x[i:i+1]) "
@@ -592,7 +605,7 @@ def _(be, case):
         equal(yi, ys, f"conv(x)[{i}] vs conv(x[{i}:{i + 1}]) bitwise")
 
 
-@claim(id="torch-cpu-batch-slices-within-bound", group="torch", source="pytorch/pytorch#134908",
+@claim(id="torch-cpu-batch-slices-within-bound", twin="torch_conv_batch_drift", group="torch", source="pytorch/pytorch#134908",
        needs={"conv2d", "torch.F"}, expected=HOLDS, examples=BATCH_EXAMPLES,
        statement="conv(x)[i] and conv(x[i:i+1]) may differ, but both stay within the float32 error bound",
        cases=lambda be: batch_cases())
@@ -617,7 +630,8 @@ def half_cases(draw):
 
 
 @M.measured(HALF_FP32_ACC)
-@claim(id="torch-cpu-half-accumulates-in-fp32", group="torch", source="PyTorch CPU fp16/bf16 conv (oneDNN)",
+@claim(id="torch-cpu-half-accumulates-in-fp32", twin="torch_half_acc16",
+       group="torch", source="PyTorch CPU fp16/bf16 conv (oneDNN)",
        needs={"torch.F"}, expected=HOLDS, version_note=HALF_FP32_ACC.text,
        statement="fp16 and bf16 conv on the CPU accumulate in fp32: the result is within half an ulp of the "
                  "output format plus the fp32 accumulation bound",
@@ -632,7 +646,8 @@ def _(be, case):
 
 # -- unfold / fold / transpose -----------------------------------------------------------------------
 
-@claim(id="unfold-rows-are-channel-first", group="torch", source="torch.nn.Unfold docs", needs={"torch.F"},
+@claim(id="unfold-rows-are-channel-first", twin="torch_unfold_ijc",
+       group="torch", source="torch.nn.Unfold docs", needs={"torch.F"},
        expected=HOLDS,
        statement="F.unfold orders its rows channel first: row c*kH*kW + i*kW + j holds x_pad[c, i*d + s*r, j*d + s*q]",
        cases=S.conv(batch=None, g=1, max_class=1, regimes=("int",)))
@@ -716,7 +731,8 @@ def _fold_unfold(F, x, p):
     return F.fold(cols, p.spatial, p.kernel, stride=p.stride).numpy()
 
 
-@claim(id="fold-unfold-is-x-times-coverage", group="torch", source="torch.nn.Fold docs", needs={"torch.F"},
+@claim(id="fold-unfold-is-x-times-coverage", twin="torch_unfold_ijc",
+       group="torch", source="torch.nn.Fold docs", needs={"torch.F"},
        expected=HOLDS,
        statement="fold(unfold(x)) == x * fold(unfold(ones)): each pixel is multiplied by how many patches cover it",
        cases=lambda be: st.one_of(fold_cases(True), fold_cases(False)))
@@ -729,7 +745,7 @@ def _(be, case):
                                                                        "coverage": cover})
 
 
-@claim(id="fold-unfold-is-identity", group="torch", source="torch.nn.Fold docs", needs={"torch.F"},
+@claim(id="fold-unfold-is-identity", twin="torch_fold_doubled", group="torch", source="torch.nn.Fold docs", needs={"torch.F"},
        expected=CONDITIONAL,
        condition="every input pixel is covered by exactly one patch (per axis: one patch spans it, whatever the "
                  "stride, or stride == kernel with the extent a multiple of it)",
@@ -750,7 +766,8 @@ def transpose_cases(caps):
                      S.conv_cases(caps, sh=1, dh=1, sw=3, **common))
 
 
-@claim(id="conv-transpose-is-adjoint", group="torch", source="torch.nn.ConvTranspose2d docs; JAX lax tests",
+@claim(id="conv-transpose-is-adjoint", twin="torch_conv_transpose_flipped",
+       group="torch", source="torch.nn.ConvTranspose2d docs; JAX lax tests",
        needs={"torch.F"}, expected=HOLDS,
        statement="conv_transpose2d is the adjoint of conv2d: <conv2d(x), y> == <x, conv_transpose2d(y)>, which is "
                  "also the gradient of <conv2d(x), y> with respect to x",
@@ -783,7 +800,8 @@ EMPTY_EXAMPLES = (Case(Problem(spatial=(3, 3), kernel=(1, 1), pads=(1, 1)), {}),
                   Case(Problem(spatial=(2, 4), kernel=(3, 2), pads=(2, 1), stride=(2, 1)), {}))
 
 
-@claim(id="empty-batch-ok-zero-spatial-raises", group="torch", source="torch.nn.functional.conv2d behaviour",
+@claim(id="empty-batch-ok-zero-spatial-raises", twin="torch_zero_spatial_ok",
+       group="torch", source="torch.nn.functional.conv2d behaviour",
        needs={"torch.F"}, expected=HOLDS, examples=EMPTY_EXAMPLES,
        version_note="torch 2.13.0 raises 'Only zero batch or zero channel inputs are supported' for a zero "
                     "height or width, whatever the padding",

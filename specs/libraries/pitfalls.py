@@ -64,7 +64,7 @@ def _int_input(case):
 ND_SRC = "scipy/scipy#10527; scipy.ndimage.convolve docs (output: 'By default an array of the same dtype as input')"
 
 
-@claim(id="ndimage-int-input-truncates-toward-zero", group="scipy", source=ND_SRC,
+@claim(id="ndimage-int-input-truncates-toward-zero", twin="ndimage_rounds", group="scipy", source=ND_SRC,
        needs={"scipy.ndimage.convolve", "scipy.ndimage.correlate"}, expected=HOLDS,
        statement="ndimage.convolve/correlate of an integer array with a float kernel return the input's integer "
                  "dtype, holding the exact result truncated toward zero (2.75 -> 2, -1.5 -> -1: not rounded, not "
@@ -85,7 +85,8 @@ def _(be, case):
         equal(yf, exact, f"ndimage.{name}({a.dtype} input, output=np.float64) vs the exact result", sides=sides)
 
 
-@claim(id="ndimage-int-input-keeps-fractions", group="scipy", source=ND_SRC, needs={"scipy.ndimage.convolve"},
+@claim(id="ndimage-int-input-keeps-fractions", twin="ndimage_promotes",
+       group="scipy", source=ND_SRC, needs={"scipy.ndimage.convolve"},
        expected=REFUTED,
        statement="ndimage.convolve(integer array, float kernel) returns the float result, as signal.convolve2d "
                  "does (refuted: it returns the input's dtype, so a fraction is cut off: [[1]] * [[0.5]] gives [[0]])",
@@ -157,7 +158,8 @@ AUTO_COND = M.Condition("measured with scipy 1.17 (choose_conv_method's cost mod
 
 
 @M.measured(AUTO_COND)
-@claim(id="scipy-auto-convolve-float-integers-exact", group="scipy", source=AUTO_SRC, needs={"scipy.signal.convolve"},
+@claim(id="scipy-auto-convolve-float-integers-exact", twin="convolve_direct_only",
+       group="scipy", source=AUTO_SRC, needs={"scipy.signal.convolve"},
        expected=REFUTED,
        version_note=f"{AUTO_COND.text}: choose_conv_method picks 'fft' for float data from about 7x7 by 7x7 ('full')",
        statement="signal.convolve(method='auto') of float64 arrays holding small integers returns the exact integer "
@@ -173,7 +175,7 @@ def _(be, case):
 
 
 @M.measured(AUTO_COND)
-@claim(id="scipy-auto-convolve-int64-exact-below-guard", group="scipy", source=AUTO_SRC,
+@claim(id="scipy-auto-convolve-int64-exact-below-guard", twin="convolve_direct_only", group="scipy", source=AUTO_SRC,
        needs={"scipy.signal.convolve"}, expected=REFUTED,
        version_note=f"{AUTO_COND.text}; over 2900 FFT-favoured 2-D int64 pairs below the guard: inexact in 2 of 930 "
                     "pairs whose largest output lies in [2**49, 2**50), 41% in [2**50, 2**51), 95% in [2**51, 2**52); "
@@ -192,7 +194,7 @@ def _(be, case):
 
 
 @M.measured(AUTO_COND)
-@claim(id="scipy-auto-convolve-int-guard-picks-direct", group="scipy", source=AUTO_SRC,
+@claim(id="scipy-auto-convolve-int-guard-picks-direct", twin="convolve_auto_without_int_guard", group="scipy", source=AUTO_SRC,
        needs={"scipy.signal.convolve"}, expected=HOLDS, version_note=AUTO_COND.text,
        statement="For integer arrays with max|a| max|k| min(a.size, k.size) > 2**52 - 1, signal.convolve(method="
                  "'auto') takes the direct sum (choose_conv_method's integer guard), even on shapes where the FFT "
@@ -229,7 +231,8 @@ def strided_same_cases(draw):
     return Case(p, {"x": draw(_ints(p.x_shape, -4, 4)), "w": draw(_ints(p.w_shape, -4, 4))})
 
 
-@claim(id="torch-same-padding-rejects-stride", group="torch", source=SAME_SRC, needs={"torch.F"}, expected=HOLDS,
+@claim(id="torch-same-padding-rejects-stride", twin="torch_same_any_stride",
+       group="torch", source=SAME_SRC, needs={"torch.F"}, expected=HOLDS,
        version_note="torch 2.13.0: F.conv{1,2,3}d raise RuntimeError, nn.Conv{1,2,3}d raise ValueError at "
                     "construction, both with the message \"padding='same' is not supported for strided convolutions\"",
        statement="torch conv{1,2,3}d(padding='same') raise once any stride exceeds 1 (there is no TensorFlow-style "
@@ -281,7 +284,7 @@ def tf_same_cases(draw):
     return Case(p, {"x": draw(_ints(p.x_shape, -4, 4)), "w": draw(_ints(p.w_shape, -4, 4))})
 
 
-@claim(id="tf-same-padding-by-explicit-pad", group="torch",
+@claim(id="tf-same-padding-by-explicit-pad", twin="torch_pad_first_axis_first", group="torch",
        source="TensorFlow docs, tf.nn 'Notes on padding' (SAME); pytorch/pytorch#52631; pytorch/pytorch#3867",
        needs={"torch.F"}, expected=HOLDS,
        statement="TensorFlow's strided 'SAME' (output ceil(L/s); total pad max((ceil(L/s)-1)s + d(k-1)+1 - L, 0), "
@@ -317,7 +320,7 @@ def reflect_module_cases(draw):
     return Case(p, {"x": draw(_ints(p.x_shape, -4, 4)), "w": draw(_ints(p.w_shape, -4, 4))})
 
 
-@claim(id="torch-reflect-conv-module-is-pad-then-conv", group="torch",
+@claim(id="torch-reflect-conv-module-is-pad-then-conv", twin="torch_pad_reflect_never_raises", group="torch",
        source="torch.nn.Conv2d docs (padding_mode); pytorch/pytorch#18413", needs={"torch.F"}, expected=HOLDS,
        statement="nn.Conv2d(padding=(ph, pw), padding_mode='reflect') equals F.pad(x, (pw, pw, ph, ph), mode='reflect') "
                  "then F.conv2d(padding=0), bit for bit, and equals the conv of np.pad(mode='reflect'); the module "
@@ -376,7 +379,7 @@ def output_padding_cases(draw):
                     "op": np.array([float(a[5]) for a in ax])})
 
 
-@claim(id="torch-conv-transpose-output-padding-rule", group="torch",
+@claim(id="torch-conv-transpose-output-padding-rule", twin="torch_op_below_stride", group="torch",
        source="torch.nn.ConvTranspose2d docs (output_padding); pytorch/pytorch#8826; pytorch/pytorch#56328",
        needs={"torch.F"}, expected=HOLDS,
        statement="F.conv_transpose2d accepts output_padding op only when op < max(stride, dilation) on every axis "
@@ -533,7 +536,8 @@ HALF_NOTE = ("pytorch/pytorch#153700: oneDNN runs fp16/bf16 deconvolution native
 
 
 @M.measured(HALF_FP32_ACC)
-@claim(id="torch-cpu-half-conv-rounds-once", group="torch", source=HALF_SRC, needs={"torch.F"}, expected=HOLDS,
+@claim(id="torch-cpu-half-conv-rounds-once", twin="torch_conv_accumulates_in_half",
+       group="torch", source=HALF_SRC, needs={"torch.F"}, expected=HOLDS,
        version_note=HALF_FP32_ACC.text,
        statement="conv1d, conv2d and conv3d in float16 and bfloat16 on the CPU return the exact result rounded once "
                  "to the format, bit for bit (with groups, stride, dilation, padding), on integer data whose sums are "
@@ -553,7 +557,8 @@ HALF_CHANNELS_EXAMPLE = Case(TransposeProblem(c=3, spatial=(1,), kernel=(1,), dt
 
 
 @M.measured(HALF_ATEN)
-@claim(id="torch-cpu-half-conv-transpose-rounds-once", group="torch", source=HALF_SRC, needs={"torch.F"},
+@claim(id="torch-cpu-half-conv-transpose-rounds-once", twin="torch_transpose_rounded_once",
+       group="torch", source=HALF_SRC, needs={"torch.F"},
        expected=CONDITIONAL, budget=0.5, version_note=f"{HALF_ATEN.text}; {HALF_NOTE}",
        examples=(HALF_CHANNELS_EXAMPLE,),
        condition="no output element receives two kernel taps (per axis: kernel 1, a single input element, or "
@@ -595,7 +600,8 @@ def transpose_taps_in_half(case):
 
 
 @M.measured(HALF_ATEN)
-@claim(id="torch-cpu-half-conv-transpose-sums-taps-in-half", group="torch", source=HALF_SRC, needs={"torch.F"},
+@claim(id="torch-cpu-half-conv-transpose-sums-taps-in-half", twin="torch_transpose_rounded_once",
+       group="torch", source=HALF_SRC, needs={"torch.F"},
        expected=HOLDS, version_note=f"{HALF_ATEN.text}; {HALF_NOTE}",
        statement="conv_transpose1d/2d/3d in float16/bfloat16 on the CPU compute, bit for bit, a per-tap sum over the "
                  "input channels in fp32 rounded to the format, then add the kernel taps meeting at an output "
@@ -635,7 +641,8 @@ def half_grad_cases(draw):
 
 
 @M.measured(HALF_ATEN)
-@claim(id="torch-cpu-half-gradients-round-once", group="torch", source=HALF_SRC, needs={"torch.F"}, expected=REFUTED,
+@claim(id="torch-cpu-half-gradients-round-once", twin="torch_half_grads_in_fp32",
+       group="torch", source=HALF_SRC, needs={"torch.F"}, expected=REFUTED,
        budget=0.5, version_note=HALF_ATEN.text,
        statement="The input and weight gradients of conv1d/2d/3d (autograd; torch.nn.grad.conv*_input/_weight run the "
                  "same kernels) in float16 and bfloat16 on the CPU return the exact gradient rounded once to the "

@@ -57,7 +57,7 @@ def _pinned(dtype):
     return Case(p, {"x": xs, "w": w, "x_clean": x})
 
 
-@claim(id="grouped-conv-groups-are-independent", group="seed", source=GROUPS_SRC, needs={"conv2d"},
+@claim(id="grouped-conv-groups-are-independent", twin="dense_grouped", group="seed", source=GROUPS_SRC, needs={"conv2d"},
        requires={"groups"}, expected=HOLDS,
        statement="In a grouped conv a NaN or Inf in one group's input channels changes no output of another "
                  "group: those outputs are bitwise those of the same conv without it (every rank, f64 and f32)",

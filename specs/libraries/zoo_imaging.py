@@ -48,7 +48,8 @@ def nan_cases(be):
     return draw()
 
 
-@claim(id="signal-ops-propagate-nan", group="seed", source=IEEE, needs={"convolve2d"}, requires={"direct", "dtype:f64"},
+@claim(id="signal-ops-propagate-nan", twin="nan_as_zero",
+       group="seed", source=IEEE, needs={"convolve2d"}, requires={"direct", "dtype:f64"},
        expected=HOLDS,
        statement="convolve2d with a NaN in a returns NaN exactly at the outputs whose window covers it (NaN times "
                  "any tap, zero included) and the definition's values elsewhere (refuted by NaN interpolation or "

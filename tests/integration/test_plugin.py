@@ -236,17 +236,22 @@ def test_declarations_fail_loudly():
         declare(expected="hold")
     with pytest.raises(InvalidClaim, match="dtype"):
         declare(requires={"dtype:f33"})
+    for bad in ("flipped-kernel", "tests/gallery/impls/flipped_kernel.py", 42):
+        with pytest.raises(InvalidClaim, match="twin=.*module name"):
+            declare(twin=bad)
     try:                                         # a strategy and a factory are both accepted
         s = st.just(None)
         c1 = declare(id="selftest-strategy", cases=s)(lambda be, case: None)
         c2 = declare(id="selftest-factory", cases=lambda be: s)(lambda be, case: None)
         assert c1.cases(None) is s and c2.cases(None) is s
         gpu = declare(id="selftest-gpu", needs={"conv2d"}, requires={"gpu", "mode:native"})(lambda be, c: None)
-        assert gpu.needs == {"conv2d"} and gpu.requires == {"gpu", "mode:native"}
+        assert gpu.needs == {"conv2d"} and gpu.requires == {"gpu", "mode:native"} and gpu.twin == ""
+        twinned = declare(id="selftest-twinned", twin="flipped_kernel")(lambda be, c: None)
+        assert twinned.twin == "flipped_kernel"
         with pytest.raises(InvalidClaim, match="unknown op 'cuda.device'"):
             declare(id="selftest-old-gpu", needs={"conv2d", "cuda.device"})
     finally:
-        for k in ("selftest-strategy", "selftest-factory", "selftest-gpu"):
+        for k in ("selftest-strategy", "selftest-factory", "selftest-gpu", "selftest-twinned"):
             REGISTRY.pop(k, None)
 
 

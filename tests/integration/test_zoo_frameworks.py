@@ -1,5 +1,5 @@
 """Issue 20, the frameworks' part: the claim of specs/libraries/zoo_frameworks.py (holds on torch, rejects its wrong
-twin, registered with test_twins), the findings page generator (convspec/reporting/findings.py: reads DEPARTURES without
+twin, named in its declaration), the findings page generator (convspec/reporting/findings.py: reads DEPARTURES without
 importing, reports every problem), and the zoo modules' DEPARTURES records (literal, complete, repro present)."""
 
 from __future__ import annotations
@@ -10,19 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-import torch
-import torch.nn.functional as TF
 
-from convspec.backends import _util
 from convspec.backends import registry as backends
-from convspec.backends.base import Backend
 from convspec.backends.zoo import resolve
 from convspec.claims import REGISTRY, load_builtin
 from convspec.reporting import findings
 from convspec.search.engine import run_claim, run_once
-from tests.twins.twin_registry import register
+from tests.conftest import twin_backend
 
 load_builtin()
 GROUPS = "grouped-conv-groups-are-independent"
@@ -30,34 +25,10 @@ ROOT = Path(__file__).resolve().parents[2]
 MINE = ("jax_lax", "onnxruntime", "onnx_reference", "openvino", "torch_compile")
 
 
-# -- the claim and its wrong twin ------------------------------------------------------------------------
-
-def _dense_grouped(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
-    """Wrong on purpose: the groups as one dense conv whose kernel is zero off the group blocks (0 * NaN = NaN
-    leaks across groups), the way XLA's CPU float64 path computes them."""
-    g = int(groups)
-    w = np.asarray(w)
-    o, cg = w.shape[:2]
-    dense = np.zeros((o, cg * g) + w.shape[2:], w.dtype)
-    for i in range(g):
-        dense[i * (o // g):(i + 1) * (o // g), i * cg:(i + 1) * cg] = w[i * (o // g):(i + 1) * (o // g)]
-    r = np.ndim(x) - 2
-    fn = {1: TF.conv1d, 2: TF.conv2d, 3: TF.conv3d}[r]
-    pads = _util.pad_pairs(padding, w.shape[2:], dilation) if not isinstance(padding, str) else None
-    xt = torch.from_numpy(np.ascontiguousarray(x))
-    flat = [v for lo, hi in reversed(pads) for v in (lo, hi)]
-    y = fn(TF.pad(xt, flat), torch.from_numpy(dense), None if b is None else torch.from_numpy(np.asarray(b)),
-           stride=stride, dilation=dilation)
-    return y.numpy().copy()
-
+# -- the claim and its wrong twin (tests/gallery/twins/dense_grouped.py, named in the claim's declaration) ----------
 
 def dense_grouped_twin():
-    t = backends.get("torch")
-    return Backend("dense-grouped", {**t.ops, "conv1d": _dense_grouped, "conv2d": _dense_grouped,
-                                     "conv3d": _dense_grouped}, t.caps, origin="selftest")
-
-
-register({GROUPS: dense_grouped_twin})
+    return twin_backend(REGISTRY[GROUPS].twin)
 
 
 def test_groups_claim_holds_on_torch():

@@ -1,5 +1,5 @@
 """Issue 20, the imaging libraries' part: the claim of specs/libraries/zoo_imaging.py holds on scipy and numpy and
-rejects its wrong twin (NaN read as zero, registered with test_twins), and the imaging zoo modules' shared
+rejects its wrong twin (NaN read as zero, named in its declaration), and the imaging zoo modules' shared
 cropping (convspec/backends/zoo/_imaging.py) equals scipy.signal's modes."""
 
 from __future__ import annotations
@@ -10,27 +10,18 @@ from hypothesis import Phase, settings
 from scipy import signal
 
 from convspec.backends import registry as backends
-from convspec.backends.base import Backend
 from convspec.backends.zoo import _imaging
 from convspec.claims import REGISTRY, load_builtin
 from convspec.search.engine import run_claim
-from tests.twins.twin_registry import register
+from tests.conftest import twin_backend
 
 load_builtin()
 NAN = "signal-ops-propagate-nan"
 
 
-def _nan_as_zero(a, k, mode="full"):
-    """Wrong on purpose: NaN read as zero (what astropy's nan_treatment='fill' and many image filters do)."""
-    return signal.convolve2d(np.nan_to_num(np.asarray(a), nan=0.0), k, mode)
-
-
 def nan_as_zero_twin():
-    s = backends.get("scipy")
-    return Backend("nan-as-zero", {**s.ops, "convolve2d": _nan_as_zero}, s.caps, origin="selftest")
-
-
-register({NAN: nan_as_zero_twin})
+    """The claim's wrong twin (tests/gallery/twins/nan_as_zero.py): NaN read as zero."""
+    return twin_backend(REGISTRY[NAN].twin)
 
 
 @pytest.mark.parametrize("name", ["scipy", "numpy"])

@@ -33,11 +33,11 @@ from convspec.model.case import Case
 from convspec.model.problem import Problem
 from convspec.search.engine import run_claim, run_once
 from tests.conftest import gallery_path
+from tests.gallery.twins._base import FakeF
 from tests.twins.claim_checks import misses as _misses
 from tests.twins.claim_checks import reaches as _reaches
 from tests.twins.claim_checks import stage as _stage
 from tests.twins.claim_checks import with_ops as _with
-from tests.twins.twins_extra import FakeF
 
 load_builtin()
 

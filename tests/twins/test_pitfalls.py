@@ -1,5 +1,5 @@
 """The pitfall claims of specs/libraries/pitfalls.py (issue 10, section 5): each verdict as expected on the real
-library, each property shown able to fail (a wrong twin it rejects, registered with test_twins), the stage a
+library, each property shown able to fail (the wrong twin its declaration names), the stage a
 twin fails at on a fixed case, and the searches reaching the classes the statements are about.
 
 A claim measured under a machine condition (:mod:`convspec.model.machine`: the CPU kernels torch picks, scipy's release)
@@ -17,7 +17,7 @@ import torch.nn.functional as TF
 from convspec.specs.libraries import pitfalls as PF
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import ndimage, signal
+from scipy import signal
 
 from convspec.backends import registry as backends
 from convspec.claims import CONDITIONAL, HOLDS, REFUTED, REGISTRY, load_builtin
@@ -25,11 +25,14 @@ from convspec.model import machine
 from convspec.model.case import Case
 from convspec.model.problem import Problem, SignalProblem, TransposeProblem
 from convspec.search.engine import run_claim, run_once
+from tests.conftest import twin_backend
+from tests.gallery.twins._base import torch_with_F
+from tests.gallery.twins._ndimage import nd_backend as _nd_backend
+from tests.gallery.twins.torch_op_below_stride import conv_transpose2d as conv_transpose_op_below_stride
+from tests.gallery.twins.torch_pad_first_axis_first import pad as pad_first_axis_first
+from tests.gallery.twins.torch_pad_reflect_never_raises import pad as pad_reflect_never_raises
 from tests.twins.claim_checks import reaches as _reaches
 from tests.twins.claim_checks import stage as _stage
-from tests.twins.claim_checks import with_ops as _with
-from tests.twins.twin_registry import register
-from tests.twins.twins_extra import FakeF
 
 load_builtin()
 
@@ -63,71 +66,11 @@ def _holds_on_library(claim_id, case):
     assert status == "holds", msg
 
 
-# -- wrong twins -----------------------------------------------------------------------------------
-
-def _nd(f, how):
-    """ndimage.convolve/correlate that, for an integer input and no output=, promotes to float64 ('promote'),
-    rounds to nearest ('round') or floors ('floor') instead of truncating toward zero."""
-    def g(a, k, output=None, **kw):
-        a = np.asarray(a)
-        if output is not None or a.dtype.kind not in "iu":
-            return f(a, k, output=output, **kw)
-        y = f(a, k, output=np.float64, **kw)
-        return y if how == "promote" else {"round": np.round, "floor": np.floor}[how](y).astype(a.dtype)
-    return g
-
-
-def _nd_backend(how):
-    return _with("scipy", f"ndimage-{how}s", **{"scipy.ndimage.convolve": _nd(ndimage.convolve, how),
-                                                "scipy.ndimage.correlate": _nd(ndimage.correlate, how)})
-
-
-def direct_only(a, k, mode="full", method="auto"):
-    return signal.convolve(a, k, mode, method="direct")
-
-
-def auto_without_int_guard(a, k, mode="full", method="auto"):
-    """method='auto' by the cost model alone: the FFT wherever it is estimated faster, integers or not."""
-    if method == "auto":
-        method = "fft" if PF.fft_favoured(np.shape(a), np.shape(k), mode) else "direct"
-    return signal.convolve(a, k, mode, method=method)
-
-
-def _tup(v, r):
-    return tuple(v) if isinstance(v, (tuple, list)) else (v,) * r
-
-
-def _same_any_stride(rank):
-    """conv{rank}d whose padding='same' is TensorFlow's SAME at every stride (never raises)."""
-    conv = getattr(TF, f"conv{rank}d")
-
-    def f(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
-        if padding != "same":
-            return conv(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)
-        pairs = [PF.tf_same_pads(L, k, s, d) for L, k, s, d in zip(x.shape[2:], w.shape[2:], _tup(stride, rank),
-                                                                   _tup(dilation, rank))]
-        return conv(TF.pad(x, tuple(v for pr in reversed(pairs) for v in pr)), w, b, stride=stride, dilation=dilation,
-                    groups=groups)
-    return f
-
-
-def pad_first_axis_first(x, pad, mode="constant", value=0.0):
-    """F.pad reading its pairs in numpy's order (the first pair pads the first spatial axis)."""
-    pairs = [pad[i:i + 2] for i in range(0, len(pad), 2)]
-    return TF.pad(x, tuple(v for pr in reversed(pairs) for v in pr), mode=mode, value=value)
-
+# -- wrong twins: each claim's is named in its declaration (tests/gallery/twins); here, the variants the stages use -----
 
 def pad_extra_at_start(x, pad, mode="constant", value=0.0):
     """F.pad with each (before, after) pair swapped: the odd element of TF's SAME lands at the start."""
     return TF.pad(x, tuple(v for i in range(0, len(pad), 2) for v in (pad[i + 1], pad[i])), mode=mode, value=value)
-
-
-def pad_reflect_never_raises(x, pad, mode="constant", value=None):
-    """F.pad whose 'reflect' is np.pad's, which keeps reflecting once the pad reaches the size."""
-    if mode != "reflect":
-        return TF.pad(x, pad, mode=mode) if value is None else TF.pad(x, pad, mode=mode, value=value)
-    pairs = [tuple(pad[i:i + 2]) for i in range(0, len(pad), 2)][::-1]
-    return torch.from_numpy(np.pad(x.numpy(), ((0, 0),) * (x.dim() - len(pairs)) + tuple(pairs), mode="reflect"))
 
 
 def pad_reflect_is_symmetric(x, pad, mode="constant", value=None):
@@ -138,39 +81,11 @@ def pad_reflect_is_symmetric(x, pad, mode="constant", value=None):
     return torch.from_numpy(np.pad(x.numpy(), ((0, 0),) * (x.dim() - len(pairs)) + tuple(pairs), mode="symmetric"))
 
 
-def conv_transpose_op_below_stride(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    """The rule proposed in pytorch/pytorch#8826: output_padding must lie below the stride, whatever the dilation."""
-    if any(o >= s for o, s in zip(_tup(output_padding, 2), _tup(stride, 2))):
-        raise RuntimeError(PF.OP_ERROR + " (here: the stride alone)")
-    return TF.conv_transpose2d(x, w, b, stride=stride, padding=padding, output_padding=output_padding, groups=groups,
-                               dilation=dilation)
-
-
 def conv_transpose_any_op(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """Accepts every output_padding: the definition's extra rows at the end."""
     y = PF.ref.conv_transpose(x.numpy(), w.numpy(), stride=stride, padding=padding, output_padding=output_padding,
                               groups=groups, dilation=dilation)
     return torch.from_numpy(y)
-
-
-def _conv_in_half(rank):
-    """conv{rank}d with a half-format accumulator: in fp16/bf16 every product is added to the running sum in the
-    half format (one rounding per term), over the input channels of each group and the kernel taps."""
-    conv = getattr(TF, f"conv{rank}d")
-
-    def f(x, w, b=None, **kw):
-        if x.dtype not in HALF:
-            return conv(x, w, b, **kw)
-        cg = w.shape[1]
-        out = None
-        for u in np.ndindex(*w.shape[2:]):
-            tap = torch.zeros_like(w, dtype=torch.float32)
-            tap[(slice(None), slice(None)) + u] = w[(slice(None), slice(None)) + u].float()
-            for c in range(cg):
-                part = conv(x[:, c::cg].float(), tap[:, c:c + 1], None, **kw).to(x.dtype)     # one product: exact
-                out = part if out is None else (out.float() + part.float()).to(x.dtype)
-        return out
-    return f
 
 
 def _channels_in_half(name):
@@ -192,55 +107,21 @@ def _channels_in_half(name):
     return f
 
 
-def _rounded_once(name):
-    """F.<name> that, in fp16/bf16, computes in float64 and rounds once."""
-    op = getattr(TF, name)
-
-    def f(x, w, b=None, **kw):
-        if x.dtype not in HALF:
-            return op(x, w, b, **kw)
-        return op(x.double(), w.double(), None if b is None else b.double(), **kw).to(x.dtype)
-    return f
-
-
 def _fake_F(name, **over):
-    return lambda: _with("torch", name, **{"torch.F": FakeF(**over)})
+    return lambda: torch_with_F(name, **over)
 
 
 TRANSPOSES = ("conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
 
-#: claim id -> a zero-argument factory of the wrong twin it must reject
-PITFALL_TWINS = {
-    "ndimage-int-input-truncates-toward-zero": lambda: _nd_backend("round"),
-    "ndimage-int-input-keeps-fractions": lambda: _nd_backend("promote"),
-    "scipy-auto-convolve-float-integers-exact": lambda: _with("scipy", "convolve-direct-only",
-                                                              **{"scipy.signal.convolve": direct_only}),
-    "scipy-auto-convolve-int64-exact-below-guard": lambda: _with("scipy", "convolve-direct-only",
-                                                                 **{"scipy.signal.convolve": direct_only}),
-    "scipy-auto-convolve-int-guard-picks-direct": lambda: _with("scipy", "auto-without-int-guard",
-                                                                **{"scipy.signal.convolve": auto_without_int_guard}),
-    "torch-same-padding-rejects-stride": _fake_F("same-any-stride", **{f"conv{r}d": _same_any_stride(r) for r in (1, 2, 3)}),
-    "tf-same-padding-by-explicit-pad": _fake_F("pad-first-axis-first", pad=pad_first_axis_first),
-    "torch-reflect-conv-module-is-pad-then-conv": _fake_F("pad-reflect-never-raises", pad=pad_reflect_never_raises),
-    "torch-conv-transpose-output-padding-rule": _fake_F("op-below-stride", conv_transpose2d=conv_transpose_op_below_stride),
-    "torch-cpu-half-conv-rounds-once": _fake_F("conv-accumulates-in-half",
-                                               **{f"conv{r}d": _conv_in_half(r) for r in (1, 2, 3)}),
-    "torch-cpu-half-conv-transpose-rounds-once": _fake_F("transpose-rounded-once",
-                                                         **{n: _rounded_once(n) for n in TRANSPOSES}),
-    "torch-cpu-half-conv-transpose-sums-taps-in-half": _fake_F("transpose-rounded-once",
-                                                               **{n: _rounded_once(n) for n in TRANSPOSES}),
-}
-from tests.twins.twins_ranks import _rounds_once_twin  # noqa: E402  (the half-gradients claim's twin: fp32 sums, one rounding)
-
-PITFALL_TWINS["torch-cpu-half-gradients-round-once"] = _rounds_once_twin
-register(PITFALL_TWINS)
+#: the pitfall claims (every claim of specs/libraries/pitfalls.py, and the half-gradients one)
+PITFALLS = sorted(AUDITED)
 
 
 # -- every verdict on the real library, every twin rejected ---------------------------------------------
 
 def test_every_pitfall_claim_is_covered():
     ids = {c for c in REGISTRY if REGISTRY[c].check.__module__ == PF.__name__}
-    assert ids == set(AUDITED) == set(PITFALL_TWINS)
+    assert ids == set(AUDITED) == {c for c in PITFALLS if REGISTRY[c].twin}
 
 
 @pytest.mark.parametrize("claim_id", sorted(AUDITED))
@@ -250,9 +131,9 @@ def test_verdict_on_the_library(claim_id):
     assert out.ok and out.found == FOUND[c.expected], f"{claim_id}: found {out.found}: {out.message}"
 
 
-@pytest.mark.parametrize("claim_id", sorted(PITFALL_TWINS))
+@pytest.mark.parametrize("claim_id", PITFALLS)
 def test_twin_is_rejected(claim_id):
-    be = PITFALL_TWINS[claim_id]()
+    be = twin_backend(REGISTRY[claim_id].twin)
     out = run_claim(REGISTRY[claim_id], be, settings.default)
     assert not out.ok, f"{claim_id} did not reject {be.name}: found {out.found} over {out.examples} examples"
 

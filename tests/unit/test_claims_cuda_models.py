@@ -1,6 +1,6 @@
 """The GPU claims, checked on the CPU against models of what the H100 measured (no GPU needed).
 
-``cudnn_model`` (tests/twins/twins_extra.py) behaves as cuDNN did on the H100: TF32 input rounding
+``cudnn_model`` (tests/gallery/twins/_cuda.py) behaves as cuDNN did on the H100: TF32 input rounding
 only at tensor-core shapes (64 channels per group and more), float32 FFT for kernels of 5 and more, a
 direct float32 sum otherwise; it declares what torch-cuda declares (accuracy "fast", a GPU, the
 ``cudnn.version`` op).  Every GPU claim must give its expected verdict on it; the tensor-core
@@ -23,7 +23,7 @@ from convspec.drawing import strategies as S
 from convspec.model.problem import Problem
 from convspec.search.engine import run_claim
 from convspec.truth.tolerance import accumulation_for
-from tests.twins.twins_extra import cudnn_like, cudnn_model
+from tests.gallery.twins._cuda import cudnn_like, cudnn_model
 
 load_builtin()
 
