@@ -46,9 +46,3 @@ def gallery_names(prefix_filter=None):
 def load():
     from convspec.backends.base import load_impl
     return lambda name: load_impl(gallery_path(name))
-
-
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if "/selftest/" in item.nodeid:
-            item.add_marker(pytest.mark.selftest)
