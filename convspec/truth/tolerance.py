@@ -317,29 +317,34 @@ def _grouped(xn, wn, p):
 
 
 def fft_bound(x, w, problem, acc: Accumulation):
-    """Normwise FFT allowed error, broadcast to the output shape (N, O, Ho, Wo); see module docstring."""
+    """Normwise FFT allowed error, broadcast to the output shape (N, O, *out); see module docstring.  Every rank:
+    the norms run over all spatial axes and n_fft is the product of the padded transform lengths."""
     p = problem
     x = np.abs(np.asarray(x, dtype=np.float64))
     w = np.abs(np.asarray(w, dtype=np.float64))
+    axes = tuple(range(2, x.ndim))
     n_fft = math.prod(L + lo + hi + e - 1 for L, (lo, hi), e in zip(p.spatial, p.pads, p.extent))
     u = acc.u_acc
     cg = p.c // p.g
     with np.errstate(over="ignore"):
-        xn = np.sqrt((x ** 2).sum(axis=(2, 3)))        # (N, C)  ||x_c||_2
-    wn = w.sum(axis=(2, 3))                            # (O, C/G)  ||w_oc||_1
+        xn = np.sqrt((x ** 2).sum(axis=axes))          # (N, C)  ||x_c||_2
+    wn = w.sum(axis=axes)                              # (O, C/G)  ||w_oc||_1
     factor = (21 * math.log2(max(n_fft, 2)) + cg + 2) * u * (1 + acc.u_in) ** 2
-    return np.broadcast_to((factor * _grouped(xn, wn, p))[:, :, None, None], p.y_shape)
+    return np.broadcast_to((factor * _grouped(xn, wn, p))[(...,) + (None,) * p.rank], p.y_shape)
 
 
 def winograd_bound(x, w, problem, acc: Accumulation):
-    """Winograd F(2x2,3x3) allowed error: 16 gamma_{C/G+10}(u) sum_c max|x_c| ||w_oc||_1 per plane."""
+    """Winograd F(2,3) per axis allowed error: 4^r gamma_{C/G+5r}(u) sum_c max|x_c| ||w_oc||_1 per plane, r the
+    rank (the transforms are tensor products of the 1-D ones, so their growth and rounding counts multiply and
+    add per axis: F(2x2,3x3) is 16 gamma_{C/G+10})."""
     p = problem
     x = np.abs(np.asarray(x, dtype=np.float64))
     w = np.abs(np.asarray(w, dtype=np.float64))
-    xm = x.max(axis=(2, 3)) if x.size else np.zeros((p.n, p.c))
-    wn = w.sum(axis=(2, 3))
-    coef = 16 * gamma(p.c // p.g + 10, acc.u_acc) * (1 + acc.u_in) ** 2
-    return np.broadcast_to((coef * _grouped(xm, wn, p))[:, :, None, None], p.y_shape)
+    axes = tuple(range(2, x.ndim))
+    xm = x.max(axis=axes) if x.size else np.zeros((p.n, p.c))
+    wn = w.sum(axis=axes)
+    coef = 4 ** p.rank * gamma(p.c // p.g + 5 * p.rank, acc.u_acc) * (1 + acc.u_in) ** 2
+    return np.broadcast_to((coef * _grouped(xm, wn, p))[(...,) + (None,) * p.rank], p.y_shape)
 
 
 def fast_bound(x, w, problem, acc: Accumulation, s, y_ref):

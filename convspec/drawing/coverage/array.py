@@ -165,7 +165,7 @@ class Tables:
                 row[k] = v
                 if self.ok(row, k) and dfs(i + 1):
                     return True
-            del row[k]
+            row.pop(k, None)         # a factor with no level left: no completion
             return False
 
         return dfs(0)

@@ -100,7 +100,7 @@ def model(kind: str, rank: int | None = None) -> tuple:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     fs = []
     if kind == "signal":
-        fs += [Factor("dtype", FLOATS + ("c128", "i32")), Factor("regime", REGIMES[kind]),
+        fs += [Factor("dtype", FLOATS + ("c128", "i8", "i16", "i32", "i64")), Factor("regime", REGIMES[kind]),
                Factor("mode", SIGNAL_MODES), Factor("rel0", SIGNAL_REL), Factor("rel1", SIGNAL_REL),
                Factor("parity", PARITIES)]
     else:
