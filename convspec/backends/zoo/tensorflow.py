@@ -54,6 +54,12 @@ OP_LIMITS = {
     "conv3d_weight": {"groups": False, "dilation": 1},
     "conv_transpose1d": {"groups": False, "dilation": 1}, "conv_transpose2d": {"groups": False, "dilation": 1},
     "conv_transpose3d": {"groups": False, "dilation": 1},
+    # "Gradients for grouped convolutions are not supported on CPU" (Conv2DBackpropInput/Filter); the depthwise
+    # path of rank 2 has gradients of its own
+    # and "Current CPU implementations do not yet support dilation rates larger than 1" (the same kernels)
+    "conv1d_input": {"groups": False, "dilation": 1}, "conv1d_weight": {"groups": False, "dilation": 1},
+    "conv2d_input": {"groups": "depthwise", "dilation": "depthwise"},
+    "conv2d_weight": {"groups": "depthwise", "dilation": "depthwise"},
 }
 
 #: departures of TensorFlow from the contract, found by convspec (see docs/repros/tensorflow_*.py)
@@ -92,6 +98,7 @@ DEPARTURES = {
     },
     "output-is-filter-dot-receptive-field": "conv2d-matches-definition",
     "im2col-matmul": "conv2d-matches-definition",
+    "conv2d-crosses-seams": "conv2d-matches-definition",
 }
 
 _CONV = {1: tf.nn.conv1d, 2: tf.nn.conv2d, 3: tf.nn.conv3d}
@@ -141,13 +148,21 @@ def _padding(padding, kernel, d):
     return pad_pairs(padding, kernel, d)
 
 
-def _decline(op: str, groups, d) -> None:
+def _decline(op: str, groups, d, depthwise: bool = False) -> None:
     """TF's CPU kernels refuse these valid problems (InvalidArgumentError, :data:`OP_LIMITS`): the adapter declines
-    them with NotImplementedError, so the gate reports them as regions not covered instead of failures."""
+    them with NotImplementedError, so the gate reports them as regions not covered instead of failures.
+    ``"depthwise"``: groups > 1 (dilation > 1) only on the depthwise path (``depthwise``)."""
     lim = OP_LIMITS.get(op)
-    if lim and ((int(groups) > 1 and not lim["groups"]) or max(d) > lim["dilation"]):
-        raise NotImplementedError(f"TensorFlow's CPU {op} takes neither groups > 1 nor dilation > 1 "
-                                  f"(groups={int(groups)}, dilation={tuple(d)})")
+    if not lim:
+        return
+    g = lim.get("groups", True)
+    if int(groups) > 1 and (g is False or (g == "depthwise" and not depthwise)):
+        raise NotImplementedError(f"TensorFlow's CPU {op} takes no groups > 1 here (groups={int(groups)}"
+                                  + (", not depthwise)" if g == "depthwise" else ")"))
+    dl = lim.get("dilation")
+    if dl is not None and max(d) > 1 and (dl == 1 or (dl == "depthwise" and not depthwise)):
+        raise NotImplementedError(f"TensorFlow's CPU {op} takes no dilation > 1 here (dilation={tuple(d)}"
+                                  + (", not depthwise)" if dl == "depthwise" else ")"))
 
 
 def conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
@@ -202,7 +217,8 @@ conv_transpose1d = conv_transpose2d = conv_transpose3d = conv_transpose
 def _grad(x, w, grad_out, wrt, stride, padding, dilation, groups):
     r = np.ndim(w) - 2
     s, d = ntuple(stride, r, "stride"), ntuple(dilation, r, "dilation")
-    _decline(f"conv{r}d_{wrt}", groups, d)
+    # the forward takes tf.nn.depthwise_conv2d (which has gradients on CPU) for groups == C_in at rank 2, equal strides
+    _decline(f"conv{r}d_{wrt}", groups, d, depthwise=r == 2 and 1 < int(groups) == np.shape(x)[-1] and s[0] == s[1])
     pads = pad_pairs(padding, np.shape(w)[:r], d)
     xt, wt = tf.Variable(_t(x)), tf.Variable(_t(w))
     with tf.GradientTape() as tape:
