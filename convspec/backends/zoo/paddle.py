@@ -37,7 +37,25 @@ CAPABILITIES = {
 }
 
 #: departures of PaddlePaddle from the contract, found by convspec (see docs/repros/paddle_*.py)
-DEPARTURES: dict = {}
+DEPARTURES = {   # a literal dict (read with ast.literal_eval by convspec.reporting.findings, never by importing)
+    "conv-transpose1d-matches-definition": {
+        "statement": "PaddlePaddle's conv{1,2,3}d_transpose rejects an output_padding >= the stride on an axis even "
+                     "where it is below the dilation (torch and the contract allow below the stride or the "
+                     "dilation): ValueError '(InvalidArgument) Output_height and padding(padding_up, padding_down) "
+                     "are inconsistent'; the limit to the stride was chosen in PaddlePaddle/Paddle#26921",
+        "source": "https://github.com/PaddlePaddle/Paddle/pull/26921 (the output_padding check against the stride)",
+        "upstream": "https://github.com/PaddlePaddle/Paddle/pull/26921 (merged; the dilation is not considered)",
+        "observed": "ValueError: (InvalidArgument) Output_height and padding(padding_up, padding_down) are inconsistent.",
+        "expected": "the adjoint scatter, L_out = (L - 1) s - 2 p + d (k - 1) + output_padding + 1",
+        "counterexample": "tn2c9h2w4_o6k1x1_s1x1_p0x0_op0x1_d1x2_g3_nobias_f64_int (the audit's, not shrunk: dev budget)",
+        "repro": "docs/repros/paddle_output_padding.py",
+    },
+    "conv-transpose2d-matches-definition": "conv-transpose1d-matches-definition",
+    "conv-transpose3d-matches-definition": "conv-transpose1d-matches-definition",
+    "conv-transpose1d-is-adjoint-of-conv1d": "conv-transpose1d-matches-definition",
+    "conv-transpose2d-is-adjoint-of-conv2d": "conv-transpose1d-matches-definition",
+    "conv-transpose3d-is-adjoint-of-conv3d": "conv-transpose1d-matches-definition",
+}
 
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 _TCONV = {1: F.conv1d_transpose, 2: F.conv2d_transpose, 3: F.conv3d_transpose}
