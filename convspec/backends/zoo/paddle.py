@@ -55,6 +55,20 @@ DEPARTURES = {   # a literal dict (read with ast.literal_eval by convspec.report
     "conv-transpose1d-is-adjoint-of-conv1d": "conv-transpose1d-matches-definition",
     "conv-transpose2d-is-adjoint-of-conv2d": "conv-transpose1d-matches-definition",
     "conv-transpose3d-is-adjoint-of-conv3d": "conv-transpose1d-matches-definition",
+    "conv1d-same-padding-keeps-size": {
+        "statement": "padding='SAME' with a dilated kernel keeps the length but not the contract's placement: with "
+                     "k = 2, dilation 2 the d (k - 1) = 2 zeros go after the input (pads (0, 2)), where torch's "
+                     "padding='same' and the contract put one before and one after",
+        "source": "found by convspec",
+        "upstream": "none found; closest: https://github.com/PaddlePaddle/Paddle2ONNX/issues/1356 (SAME with "
+                    "dilation != 1 unsupported in the exporter, closed as stale)",
+        "observed": "[21.0, 32.0, 43.0, 54.0, 5.0] (x = 1..5, w = [1, 10], dilation 2)",
+        "expected": "[20.0, 31.0, 42.0, 53.0, 4.0]",
+        "counterexample": "n4c7w4_o4k2_s1_p0_d2_g1_nobias_f64_int (the audit's, dev budget)",
+        "repro": "docs/repros/paddle_same_dilation.py",
+    },
+    "conv2d-same-padding-keeps-size": "conv1d-same-padding-keeps-size",
+    "conv3d-same-padding-keeps-size": "conv1d-same-padding-keeps-size",
 }
 
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}

@@ -99,6 +99,7 @@ DEPARTURES = {
     "output-is-filter-dot-receptive-field": "conv2d-matches-definition",
     "im2col-matmul": "conv2d-matches-definition",
     "conv2d-crosses-seams": "conv2d-matches-definition",
+    "conv2d-padding-pairs-are-np-pad": "conv2d-matches-definition",
 }
 
 _CONV = {1: tf.nn.conv1d, 2: tf.nn.conv2d, 3: tf.nn.conv3d}
