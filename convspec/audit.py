@@ -119,7 +119,7 @@ def _fault_lines(res: AuditResult) -> list:
     out = []
     for c, be, v in faults(res):
         d = fault_dict(c, be, v)
-        lib = f" ({d['library']} {d['version'] or ''})".replace(" )", ")") if d["library"] else ""
+        lib = f" ({' '.join(filter(None, (d['library'], d['version'])))})" if d["library"] else ""
         out.append((f"{be.name}{lib} {d['fault']} on valid input {d['descriptor']} (claim {c.id}): {d['message']}",
                     d["repro"]))
     return out

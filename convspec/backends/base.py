@@ -204,6 +204,16 @@ class Capabilities:
         bad = [why for ok, why in checks if not ok]
         return not bad, ("outside declared capabilities: " + ", ".join(bad)) if bad else ""
 
+    def fits_signal(self, p) -> tuple[bool, str]:
+        """Whether SignalProblem ``p`` lies inside the declared capabilities (and if not, what is outside): the
+        twin of :meth:`fits` for the signal ops (dtype, kernel parity, kernel and input extents)."""
+        checks = [(p.dtype in self.dtypes_for("signal"), f"dtype {p.dtype}"),
+                  (self.kernel_parity != "odd" or all(k % 2 for k in p.k), "even kernel extent"),
+                  (self.max_kernel is None or max(p.k) <= self.max_kernel, "kernel"),
+                  (self.max_size is None or max(p.a) <= self.max_size, "size")]
+        bad = [why for ok, why in checks if not ok]
+        return not bad, ("outside declared capabilities: " + ", ".join(bad)) if bad else ""
+
     def summary(self) -> str:
         def lim(v):
             return "any" if v is None else str(v)

@@ -98,11 +98,7 @@ def example_fits(case, be) -> bool:
         return case.problem.dtype in be.caps.dtypes_for("transpose")
     if isinstance(case.problem, Problem):
         return be.caps.fits(case.problem)[0]
-    p, caps = case.problem, be.caps
-    return (p.dtype in caps.dtypes_for("signal")
-            and (getattr(caps, "kernel_parity", None) != "odd" or all(k % 2 for k in p.k))
-            and (caps.max_kernel is None or max(p.k) <= caps.max_kernel)
-            and (caps.max_size is None or max(p.a) <= caps.max_size))
+    return be.caps.fits_signal(case.problem)[0]
 
 
 #: the definitional claim of each op: the covering-array rows (:mod:`convspec.drawing.coverage`) run as its pinned

@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -114,17 +115,24 @@ def _levels(kind, rank, caps) -> dict:
     return lv
 
 
+@lru_cache(maxsize=1)
+def _model_digest() -> str:
+    """The digest of this package's source (read once per process): a changed model is a new cache key."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    h = hashlib.sha256()
+    for name in sorted(os.listdir(here)):
+        if name.endswith(".py"):
+            with open(os.path.join(here, name), "rb") as f:
+                h.update(f.read())
+    return h.hexdigest()
+
+
 def _cache_file(op: str, caps) -> str | None:
     """Where the array of (op, caps) is kept between processes: ``$CONVSPEC_CACHE`` or ~/.cache/convspec, keyed
     by the op, the capabilities, the generator's seed and the source of this package (a changed model is a new
     key); None when no cache directory can be made.  Generation takes seconds per (op, caps); every gate run
     (and every xdist worker) would otherwise pay it again."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    h = hashlib.sha256(f"{op}|{caps!r}|{_array.SEED}|{_array.STRENGTH}".encode())
-    for name in sorted(os.listdir(here)):
-        if name.endswith(".py"):
-            with open(os.path.join(here, name), "rb") as f:
-                h.update(f.read())
+    h = hashlib.sha256(f"{op}|{caps!r}|{_array.SEED}|{_array.STRENGTH}|{_model_digest()}".encode())
     root = os.environ.get("CONVSPEC_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "convspec")
     folder = os.path.join(root, "coverage")
     try:
@@ -173,11 +181,10 @@ def prepare(ops, caps, workers: int = 2) -> None:
     """Generate the arrays of ``ops`` within ``caps`` ahead, ``workers`` at a time: the generator is a
     subprocess (coverwise's binary), so one op's generation overlaps another's Python work.  The uncached
     header of a whole-family gate: 22 s serially, measured in docs/measured.md."""
-    from concurrent.futures import ThreadPoolExecutor
-    todo = [op for op in ops if _cache_file(op, caps) is None or _load(_cache_file(op, caps)) is None]
-    if len(todo) > 1:
+    ops = list(ops)
+    if len(ops) > 1:            # an op already in the disk cache returns at once from _generate
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(lambda op: _generate(op, caps), todo))
+            list(pool.map(lambda op: _generate(op, caps), ops))
 
 
 def level_rows(op: str, caps) -> list[dict]:
