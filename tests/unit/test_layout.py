@@ -22,6 +22,7 @@ from convspec.model.ops import CONTRACT, LABELS, RANKS, op_kind, op_rank
 from convspec.model.problem import Problem
 from convspec.search.engine import run_claim
 from convspec.truth import reference as ref
+from convspec.truth.oracle import check_conv
 from tests.conftest import gallery_path
 
 load_builtin()
@@ -233,7 +234,7 @@ def test_torch_channels_last_runs_in_channels_last_format(monkeypatch):
     for text in ("n2c3h5w6_o4k3x2_s1x2_p1_bias_f32", "n1c3w9_o2k3_p1-2_f64", "n1c2d3h4w5_o3k2_g1_bias_f32"):
         case = Case.seeded(Problem.parse(text), 0)
         y = be.call(case.problem.op, case)
-        assert np.allclose(y, ref.direct(case.x, case.w, case.b, **case.problem.kwargs()), atol=1e-4)
+        check_conv(be, case, y, case.problem.op)       # within the error model's bound (raises Mismatch if not)
     assert [s[:2] for s in seen] == [(True, True)] * 3                 # every input channels last
     assert seen[0][2] and seen[1][2]                                      # conv2d (and conv1d as H = 1) answered so
     assert all(s[3] is None for s in seen)                                # the bias is added afterwards
@@ -245,10 +246,9 @@ def test_torch_channels_last_survives_the_onednn_bias_crash():
     not take the test run down."""
     code = ("from convspec.backends.registry import get; from convspec.model.case import Case; "
             "from convspec.model.problem import Problem; "
-            "import numpy as np, convspec.truth.reference as ref; "
+            "from convspec.truth.oracle import check_conv; "
             "case = Case.seeded(Problem.parse('n1c4h1w1_o4k2x1_s1x2_p1_d1x2_g2_bias_f32_flt'), 3); "
-            "y = get('torch-channels-last').call('conv2d', case); "
-            "print(np.allclose(y, ref.direct(case.x, case.w, case.b, **case.problem.kwargs()), atol=1e-5))")
+            "be = get('torch-channels-last'); check_conv(be, case, be.call('conv2d', case)); print(True)")
     from tests.gallery.test_gallery import ROOT
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0 and r.stdout.strip() == "True", (r.returncode, r.stdout, r.stderr[-2000:])
