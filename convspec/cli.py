@@ -62,24 +62,43 @@ def cmd_audit(args) -> int:
     from convspec import audit  # lazy: see the module doc (the engine)
     from convspec.backends import registry as backends
     from convspec.errors import ImplError, InvalidClaim
-    from convspec.search import profiles
+    from convspec.search import pool, profiles
     paths.set_repro_dir(args.repro_dir)
+    if args.jobs < 0:
+        return _die(f"--jobs must be 0 (one per CPU) or a positive number of processes, not {args.jobs}")
+    jobs = args.jobs or pool.default_jobs()
     try:
         _load_claim_modules(args)
-        bes = backends.select(args.backends)
+        names = backends.select_names(args.backends)
+        bes = [] if jobs > 1 else [backends.get(n) for n in names]
         impl = _impl(args)
     except (ImplError, ImportError, InvalidClaim) as e:
         return _die(str(e))
-    if impl is not None:
-        bes = bes + [impl]
-    name = args.convspec_profile
+    name = args.convspec_profile or profiles.DEFAULT_PROFILE
     base = profiles.get(name)
     t0 = time.perf_counter()
-    try:
-        result = audit.run(bes, claims_pattern=args.claims, base=base, seed=args.seed, impl_arg=args.impl,
-                           progress=not args.quiet, profile=name or profiles.DEFAULT_PROFILE)
-    finally:
-        _close(impl)
+    if jobs > 1:
+        def extra():            # the --impl column runs here, beside the column processes
+            if impl is None:
+                return None
+            try:
+                return audit.run([impl], claims_pattern=args.claims, base=base, seed=args.seed, impl_arg=args.impl,
+                                 progress=not args.quiet, profile=name,
+                                 behaviours=any(n.startswith("zoo-") for n in names))
+            finally:
+                _close(impl)
+        result = pool.run(names, jobs=jobs, claims_pattern=args.claims, profile=name, seed=args.seed,
+                          claim_modules=args.claims_module or (), repro_dir=args.repro_dir,
+                          behaviours=any(n.startswith("zoo-") for n in names), progress=not args.quiet,
+                          extra=extra)
+    else:
+        if impl is not None:
+            bes = bes + [impl]
+        try:
+            result = audit.run(bes, claims_pattern=args.claims, base=base, seed=args.seed, impl_arg=args.impl,
+                               progress=not args.quiet, profile=name)
+        finally:
+            _close(impl)
     wall = time.perf_counter() - t0
     text = audit.render(result, args.format)
     if args.readme:

@@ -81,6 +81,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("--backends", "built-in backends to run: all (the default without an implementation), none (the default "
            "with --impl/--impl-cmd: the gate judges the implementation alone), zoo (every library of the zoo), or "
            "comma-separated names/prefixes", env="CONVSPEC_BACKENDS", metavar="SPEC", commands=("audit",)),
+    Option("--jobs", "run the audit's backends in this many processes at once, one column each (0: one per CPU; "
+           "default 1, all in this process); the report is the same as a serial run's", env="CONVSPEC_JOBS",
+           type=int, default=1, metavar="N", pytest=False, commands=("audit",)),
     Option("--claims", "comma-separated globs on claim ids (default: all)", env="CONVSPEC_CLAIMS", metavar="GLOBS",
            commands=("audit", "claims", "fuzz")),
     Option("--claims-module", "a module or .py file registering extra claims with @convspec.claims.claim "

@@ -89,6 +89,12 @@ def get(name: str) -> Backend:
 def select(spec: str | None) -> list[Backend]:
     """Backends for a ``--backends`` value: 'all' (default: the built-in backends), 'none', 'zoo' (every zoo
     backend), or comma-separated names/prefixes of either."""
+    return [get(n) for n in select_names(spec)]
+
+
+def select_names(spec: str | None) -> list[str]:
+    """The names :func:`select` would load, without loading them (``convspec audit --jobs`` loads each
+    backend in the process that runs its column)."""
     if spec == "none":
         return []
     names = builtin_names()
@@ -110,4 +116,4 @@ def select(spec: str | None) -> list[Backend]:
                 raise ImplError(f"--backends: no backend matches {part!r}; built-in: {', '.join(names)}; "
                                 f"zoo: {', '.join(zoos) or 'none'}")
             chosen += [h for h in hits if h not in chosen]
-    return [get(n) for n in chosen]
+    return chosen

@@ -29,10 +29,13 @@ from hypothesis.errors import Flaky
 
 from convspec.claims import CONDITIONAL, HOLDS, REFUTED, Claim, expected_for
 from convspec.drawing import coverage
-from convspec.errors import Abort, ContractViolation, Declined, Mismatch, Nondeterministic
+from convspec.errors import Abort, ContractViolation, Declined, DescriptorError, Mismatch, Nondeterministic
 from convspec.model.contract import ResultLog, first_difference, logging_results, same_bits
 from convspec.model.forms import PLAIN, call_forms
-from convspec.model.problem import Problem, TransposeProblem
+from convspec.drawing.coverage.realise import data_for
+from convspec.model.case import Case
+from convspec.model.ops import op_kind, op_rank
+from convspec.model.problem import Problem, SignalProblem, TransposeProblem, parse_any
 from convspec.reporting.paths import program, repro_dir
 from convspec.truth.check import Recorder, recording, stop_recording
 
@@ -143,6 +146,35 @@ def coverage_examples(claim: Claim, be) -> list:
             out.append(case)
         out += list(coverage.index_limit_cases(op, be.caps))
     return [c for c in out if example_fits(c, be)]
+
+
+def departure_examples(claim: Claim, be) -> list:
+    """The counterexample of ``be``'s declared departure from a definitional claim (the record's
+    ``counterexample`` descriptor, :mod:`convspec.backends.zoo`), as a pinned case with seeded data, so that
+    the audit meets the departure on every run and seed instead of when the random search happens to draw
+    it.  The record's problem is already the shrunk one, so a failure on it is not searched again
+    (:func:`run_built`).  Empty when the claim is not definitional, the descriptor is prose or of another op
+    (an alias's record, a rank of its own: a record's optional ``pins`` lists the descriptors of the other
+    ranks), or the problem lies outside the backend's declaration."""
+    rec = (getattr(be, "departures", None) or {}).get(claim.id)
+    ops = DEFINITIONAL.get(claim.id, ())
+    if not isinstance(rec, dict) or len(ops) != 1 or ops[0] not in be.provides:
+        return []
+    op, kind = ops[0], op_kind(ops[0])
+    for text in [str(rec.get("counterexample", ""))] + [str(t) for t in rec.get("pins", ())]:
+        try:
+            p = parse_any(text.split()[0])
+        except (DescriptorError, IndexError, ValueError):
+            continue
+        if kind == "signal":
+            fits_op = isinstance(p, SignalProblem)
+        else:
+            fits_op = (isinstance(p, Problem) and p.rank == op_rank(op)   # a gradient's problem is its transpose's
+                       and isinstance(p, TransposeProblem) == (kind in ("transpose", "input", "weight")))
+        if fits_op:
+            case = Case(p, data_for(kind, p, p.regime, 0), None if kind == "weight" else 0)
+            return [case] if example_fits(case, be) else []
+    return []
 
 
 def _declined_op(e: Declined) -> str:
@@ -281,13 +313,17 @@ def build_test(claim: Claim, be, domain: str, base_settings: settings | None = N
     defects = finds_defects(claim, domain)
 
     pinned = [e for e in claim.examples if example_fits(e, be)] if domain != "outside" else []
+    minimal = departure_examples(claim, be) if domain != "outside" else []
     if rows and domain != "outside":
         pinned += coverage_examples(claim, be)
+    pinned = minimal + pinned
     pinned_ids = {id(e) for e in pinned}
+    minimal_ids = {id(e) for e in minimal}
 
     def convspec_test(case, form):
         __tracebackhide__ = True
         state.count += 1
+        case_in = case
         on_pinned = id(case) in pinned_ids
         if state.tick is not None:
             state.tick()
@@ -308,7 +344,7 @@ def build_test(claim: Claim, be, domain: str, base_settings: settings | None = N
                 state.declined[op] = (key, str(case.problem), str(e))
         except (Mismatch, ContractViolation, Abort):
             state.last_case = case
-            state.failed_on_pinned = on_pinned
+            state.failed_on_pinned = on_pinned and id(case_in) not in minimal_ids
             raise
         finally:
             if token is not None:

@@ -58,3 +58,42 @@ def test_a_departure_names_further_claims_by_alias():
         resolve({"a": rec, "b": "a", "c": "b"})
     tf = departures("tensorflow")
     assert tf["im2col-matmul"]["same_as"] == "conv2d-matches-definition"
+
+
+def _rare(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """A conv that departs only where both strides and both dilations are 3 and the kernel is 2x2 (a rare
+    combination for a random search of 2 examples): it adds 1 there."""
+    y = get("numpy").op("conv2d")(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    rare = tuple(np.broadcast_to(stride, 2)) == (3, 3) and tuple(np.broadcast_to(dilation, 2)) == (3, 3) \
+        and w.shape[-2:] == (2, 2)
+    return y + 1 if rare else y
+
+
+PINNED = "n1c1h7w7_o1k2x2_s3x3_p0x0_d3x3_g1_nobias_f64_int"
+
+
+def test_the_records_counterexample_is_pinned_and_not_searched_again():
+    from convspec.search.engine import departure_examples
+    be = _backend(_rare, {DEF: {"statement": "t", "source": "t", "counterexample": PINNED + " (shrunk)"}})
+    [case] = departure_examples(REGISTRY[DEF], be)
+    assert str(case.problem) == PINNED and case.seed == 0
+    for seed in range(5):        # met on every seed at a budget of 2, on the first example, and not shrunk again
+        o = run_claim(REGISTRY[DEF], be, settings(settings.default, max_examples=2), seed=seed)
+        assert o.ok and o.found == "refuted" and o.examples == 1 and str(o.case.problem) == PINNED, o.message
+
+
+def test_only_a_descriptor_of_the_claims_op_is_pinned():
+    from convspec.search.engine import departure_examples
+    c = REGISTRY[DEF]
+
+    def pins(rec, caps=Capabilities(dtypes=("f64",))):
+        be = Backend("dep", {"conv2d": _rare, "conv1d": _rare}, caps, origin="selftest", departures={c.id: rec})
+        return [str(x.problem) for x in departure_examples(c, be)]
+
+    assert pins({"counterexample": "groups == C_in, stride 2 (prose)"}) == []
+    assert pins({"counterexample": "n1c1w5_o1k2_s1_p0_d1_g1_nobias_f64_int"}) == []                # another rank
+    assert pins({"counterexample": "tn1c1h1w1_o1k1x1_s1x1_p0x0_op0x0_d1x1_g1_nobias_f64_int"}) == []  # another op
+    assert pins({"counterexample": "n1c1w5_o1k2_s1_p0_d1_g1_nobias_f64_int", "pins": [PINNED]}) == [PINNED]
+    assert pins({"counterexample": PINNED}, Capabilities(dtypes=("f32",))) == []    # outside the declaration
+    assert departure_examples(REGISTRY["answer-formula-is-convolution"],
+                              _backend(_rare, {"answer-formula-is-convolution": {"counterexample": PINNED}})) == []

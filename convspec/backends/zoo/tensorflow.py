@@ -71,7 +71,7 @@ DEPARTURES = {
         "upstream": "https://github.com/tensorflow/tensorflow/issues/100237 (open)",
         "observed": "x 1x7x7x1, k 2x2, stride 2, dilation 2: [[0, -5, -5], [5, 5, -5], [5, -5, 5]]; stride 3: shape 1x1",
         "expected": "[[0, 5, -5], [-5, -5, 5], [5, 0, 5]]; stride 3: shape 2x2 (tf.nn.conv2d gives both)",
-        "counterexample": "groups == C_in > 1, stride 2, dilation 2, VALID (found by probing; not yet shrunk by the audit)",
+        "counterexample": "n1c2h5w5_o2k2x2_s2x2_p0x0_d2x2_g2_nobias_f32_int (groups == C_in > 1, stride 2, dilation 2)",
         "repro": "docs/repros/tensorflow_depthwise_stride_dilation.py",
     },
     "conv2d-input-matches-definition": {
@@ -82,7 +82,8 @@ DEPARTURES = {
         "upstream": "https://github.com/tensorflow/tensorflow/issues/100237 (open)",
         "observed": "x 1x7x7x1, k 2x2, stride 2, dilation 2: [[0, -5, -5], [5, 5, -5], [5, -5, 5]]; stride 3: shape 1x1",
         "expected": "[[0, 5, -5], [-5, -5, 5], [5, 0, 5]]; stride 3: shape 2x2 (tf.nn.conv2d gives both)",
-        "counterexample": "groups == C_in > 1, stride 2, dilation 2, VALID (found by probing; not yet shrunk by the audit)",
+        "counterexample": "n1c2h5w5_o2k2x2_s2x2_p0x0_d2x2_g2_nobias_f32_int (groups == C_in > 1, stride 2, dilation 2)",
+        "pins": ["tn1c2h2w2_o2k2x2_s2x2_p0x0_op0x0_d2x2_g2_nobias_f32_int"],   # the gradient's problem (its transpose)
         "repro": "docs/repros/tensorflow_depthwise_stride_dilation.py",
     },
     "conv2d-weight-matches-definition": {
@@ -93,7 +94,8 @@ DEPARTURES = {
         "upstream": "https://github.com/tensorflow/tensorflow/issues/100237 (open)",
         "observed": "x 1x7x7x1, k 2x2, stride 2, dilation 2: [[0, -5, -5], [5, 5, -5], [5, -5, 5]]; stride 3: shape 1x1",
         "expected": "[[0, 5, -5], [-5, -5, 5], [5, 0, 5]]; stride 3: shape 2x2 (tf.nn.conv2d gives both)",
-        "counterexample": "groups == C_in > 1, stride 2, dilation 2, VALID (found by probing; not yet shrunk by the audit)",
+        "counterexample": "n1c2h5w5_o2k2x2_s2x2_p0x0_d2x2_g2_nobias_f32_int (groups == C_in > 1, stride 2, dilation 2)",
+        "pins": ["tn1c2h2w2_o2k2x2_s2x2_p0x0_op0x0_d2x2_g2_nobias_f32_int"],   # the gradient's problem (its transpose)
         "repro": "docs/repros/tensorflow_depthwise_stride_dilation.py",
     },
     "output-is-filter-dot-receptive-field": "conv2d-matches-definition",
