@@ -29,11 +29,11 @@ from hypothesis.errors import Flaky
 
 from convspec.claims import CONDITIONAL, HOLDS, REFUTED, Claim, expected_for
 from convspec.drawing import coverage
+from convspec.drawing.coverage.realise import data_for
 from convspec.errors import Abort, ContractViolation, Declined, DescriptorError, Mismatch, Nondeterministic
+from convspec.model.case import Case
 from convspec.model.contract import ResultLog, first_difference, logging_results, same_bits
 from convspec.model.forms import PLAIN, call_forms
-from convspec.drawing.coverage.realise import data_for
-from convspec.model.case import Case
 from convspec.model.ops import op_kind, op_rank
 from convspec.model.problem import Problem, SignalProblem, TransposeProblem, parse_any
 from convspec.reporting.paths import program, repro_dir
