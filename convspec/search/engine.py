@@ -35,7 +35,7 @@ from convspec.model.case import Case
 from convspec.model.contract import ResultLog, first_difference, logging_results, same_bits
 from convspec.model.forms import PLAIN, call_forms
 from convspec.model.ops import op_kind, op_rank
-from convspec.model.problem import Problem, SignalProblem, TransposeProblem, parse_any
+from convspec.model.problem import Problem, SignalProblem, TransposeProblem, np_dtype, parse_any
 from convspec.reporting.paths import program, repro_dir
 from convspec.truth.check import Recorder, recording, stop_recording
 
@@ -155,13 +155,14 @@ def departure_examples(claim: Claim, be) -> list:
     it.  The record's problem is already the shrunk one, so a failure on it is not searched again
     (:func:`run_built`).  Empty when the claim is not definitional, the descriptor is prose or of another op
     (an alias's record, a rank of its own: a record's optional ``pins`` lists the descriptors of the other
-    ranks), or the problem lies outside the backend's declaration."""
+    ranks), or the problem lies outside the backend's declaration.  A record's optional ``data`` (array name
+    -> nested lists) gives the counterexample's own arrays, for a departure that seeded data would not meet."""
     rec = (getattr(be, "departures", None) or {}).get(claim.id)
     ops = DEFINITIONAL.get(claim.id, ())
     if not isinstance(rec, dict) or len(ops) != 1 or ops[0] not in be.provides:
         return []
     op, kind = ops[0], op_kind(ops[0])
-    for text in [str(rec.get("counterexample", ""))] + [str(t) for t in rec.get("pins", ())]:
+    for n, text in enumerate([str(rec.get("counterexample", ""))] + [str(t) for t in rec.get("pins", ())]):
         try:
             p = parse_any(text.split()[0])
         except (DescriptorError, IndexError, ValueError):
@@ -172,7 +173,11 @@ def departure_examples(claim: Claim, be) -> list:
             fits_op = (isinstance(p, Problem) and p.rank == op_rank(op)   # a gradient's problem is its transpose's
                        and isinstance(p, TransposeProblem) == (kind in ("transpose", "input", "weight")))
         if fits_op:
-            case = Case(p, data_for(kind, p, p.regime, 0), None if kind == "weight" else 0)
+            data = rec.get("data") if n == 0 else None       # the counterexample's own arrays, when recorded
+            if data is not None:
+                case = Case(p, {k: np.asarray(v, dtype=np.float64).astype(np_dtype(p.dtype)) for k, v in data.items()})
+            else:
+                case = Case(p, data_for(kind, p, p.regime, 0), None if kind == "weight" else 0)
             return [case] if example_fits(case, be) else []
     return []
 

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from convspec.claims import HOLDS, claim
 from convspec.drawing.strategies import signal_cases
 from convspec.model.case import Case
+from convspec.model.problem import SignalProblem
 from convspec.truth import reference as ref
 from convspec.truth.check import equal, holds
 
@@ -31,6 +32,12 @@ def nan_mask(a, k_shape, mode: str):
     """Where convolve2d(a, k, mode) must be NaN: the outputs whose window covers a NaN of ``a``."""
     hits = ref.convolve(np.isnan(a).astype(np.float64), np.ones(k_shape), mode)
     return hits > 0
+
+
+#: a small case where a zero tap alone reaches the NaN: output [0, 1] of the full convolution is 2 + 0 x NaN
+#: (``a`` as large as ``k``, so that every library's shape rule takes it)
+ZERO_TAP = Case(SignalProblem.parse("a1x3_k1x3_full_f64_int"),
+                {"a": np.array([[np.nan, 2.0, 4.0]]), "k": np.array([[1.0, 0.0, 1.0]])})
 
 
 def nan_cases(be):
@@ -54,7 +61,7 @@ def nan_cases(be):
        statement="convolve2d with a NaN in a returns NaN exactly at the outputs whose window covers it (NaN times "
                  "any tap, zero included) and the definition's values elsewhere (refuted by NaN interpolation or "
                  "NaN-as-zero)",
-       cases=nan_cases)
+       cases=nan_cases, examples=(ZERO_TAP,))
 def _(be, case):
     a, k, mode = case.a, case.k, case.problem.mode
     with np.errstate(invalid="ignore"):

@@ -97,3 +97,13 @@ def test_only_a_descriptor_of_the_claims_op_is_pinned():
     assert pins({"counterexample": PINNED}, Capabilities(dtypes=("f32",))) == []    # outside the declaration
     assert departure_examples(REGISTRY["answer-formula-is-convolution"],
                               _backend(_rare, {"answer-formula-is-convolution": {"counterexample": PINNED}})) == []
+
+
+def test_a_records_data_are_the_pinned_arrays():
+    from convspec.search.engine import departure_examples
+    c = REGISTRY["convolve2d-matches-definition"]
+    rec = {"counterexample": "a1x1_k1x1_full_f64_dya", "data": {"a": [[2.0 ** 52]], "k": [[2.0 ** -52]]}}
+    be = Backend("dep", {"convolve2d": lambda a, k, mode="full": a * k}, Capabilities(dtypes=("f64",)),
+                 origin="selftest", departures={c.id: rec})
+    [case] = departure_examples(c, be)
+    assert case.a.tolist() == [[2.0 ** 52]] and case.k.tolist() == [[2.0 ** -52]] and case.a.dtype == np.float64

@@ -103,6 +103,7 @@ DEPARTURES = {
     "conv2d-crosses-seams": "conv2d-matches-definition",
     "conv2d-padding-pairs-are-np-pad": "conv2d-matches-definition",
     "conv2d-nhwc-is-nchw-transposed": "conv2d-matches-definition",
+    "conv2d-propagates-special-values": "conv2d-matches-definition",
 }
 
 _CONV = {1: tf.nn.conv1d, 2: tf.nn.conv2d, 3: tf.nn.conv3d}
