@@ -31,73 +31,15 @@ DEPARTURES = {   # a literal dict (read with ast.literal_eval by convspec.report
         "observed": "InvalidArgument: Computed output shape is inconsistent with input spatial dimensions",
         "expected": "the adjoint scatter, L_out = (L - 1) s - 2 p + d (k - 1) + output_padding + 1",
         "counterexample": "tn1c1w1_o1k1_s1_p0_op1_d2_g1_nobias_f32_int",
+        "pins": ["tn1c1h1w1_o1k1x1_s1x1_p0x0_op0x1_d1x2_g1_nobias_f32_int",
+                 "tn1c1d1h1w1_o1k1x1x1_s1x1x1_p0x0x0_op0x1x0_d1x2x1_g1_nobias_f32_int"],
         "repro": "docs/repros/onnxruntime_output_padding.py",
     },
-    "conv-transpose2d-matches-definition": {
-        "statement": "ONNX Runtime rejects a ConvTranspose whose output_padding is >= the stride on an axis even "
-                     "where it is below the dilation (torch and the contract allow below the stride or the "
-                     "dilation): the model loads, and the run fails with 'output_padding (1) may be too large for "
-                     "stride (1)'; ONNX's spec says 'less than the corresponding stride/dilation', which "
-                     "onnx/onnx#3187 asked to clarify",
-        "source": "https://github.com/onnx/onnx/issues/3187",
-        "upstream": "https://github.com/onnx/onnx/issues/3187 (closed as stale, unanswered)",
-        "observed": "InvalidArgument: Computed output shape is inconsistent with input spatial dimensions",
-        "expected": "the adjoint scatter, L_out = (L - 1) s - 2 p + d (k - 1) + output_padding + 1",
-        "counterexample": "tn1c1h1w1_o1k1x1_s1x1_p0x0_op0x1_d1x2_g1_nobias_f32_int",
-        "repro": "docs/repros/onnxruntime_output_padding.py",
-    },
-    "conv-transpose3d-matches-definition": {
-        "statement": "ONNX Runtime rejects a ConvTranspose whose output_padding is >= the stride on an axis even "
-                     "where it is below the dilation (torch and the contract allow below the stride or the "
-                     "dilation): the model loads, and the run fails with 'output_padding (1) may be too large for "
-                     "stride (1)'; ONNX's spec says 'less than the corresponding stride/dilation', which "
-                     "onnx/onnx#3187 asked to clarify",
-        "source": "https://github.com/onnx/onnx/issues/3187",
-        "upstream": "https://github.com/onnx/onnx/issues/3187 (closed as stale, unanswered)",
-        "observed": "InvalidArgument: Computed output shape is inconsistent with input spatial dimensions",
-        "expected": "the adjoint scatter, L_out = (L - 1) s - 2 p + d (k - 1) + output_padding + 1",
-        "counterexample": "tn1c1d1h1w1_o1k1x1x1_s1x1x1_p0x0x0_op0x1x0_d1x2x1_g1_nobias_f32_int",
-        "repro": "docs/repros/onnxruntime_output_padding.py",
-    },
-    "conv-transpose1d-is-adjoint-of-conv1d": {
-        "statement": "ONNX Runtime rejects a ConvTranspose whose output_padding is >= the stride on an axis even "
-                     "where it is below the dilation (torch and the contract allow below the stride or the "
-                     "dilation): the model loads, and the run fails with 'output_padding (1) may be too large for "
-                     "stride (1)'; ONNX's spec says 'less than the corresponding stride/dilation', which "
-                     "onnx/onnx#3187 asked to clarify",
-        "source": "https://github.com/onnx/onnx/issues/3187",
-        "upstream": "https://github.com/onnx/onnx/issues/3187 (closed as stale, unanswered)",
-        "observed": "InvalidArgument: Computed output shape is inconsistent with input spatial dimensions",
-        "expected": "the adjoint scatter, L_out = (L - 1) s - 2 p + d (k - 1) + output_padding + 1",
-        "counterexample": "tn1c1w1_o1k1_s1_p0_op1_d2_g1_nobias_f32_int",
-        "repro": "docs/repros/onnxruntime_output_padding.py",
-    },
-    "conv-transpose2d-is-adjoint-of-conv2d": {
-        "statement": "ONNX Runtime rejects a ConvTranspose whose output_padding is >= the stride on an axis even "
-                     "where it is below the dilation (torch and the contract allow below the stride or the "
-                     "dilation): the model loads, and the run fails with 'output_padding (1) may be too large for "
-                     "stride (1)'; ONNX's spec says 'less than the corresponding stride/dilation', which "
-                     "onnx/onnx#3187 asked to clarify",
-        "source": "https://github.com/onnx/onnx/issues/3187",
-        "upstream": "https://github.com/onnx/onnx/issues/3187 (closed as stale, unanswered)",
-        "observed": "InvalidArgument: Computed output shape is inconsistent with input spatial dimensions",
-        "expected": "the adjoint scatter, L_out = (L - 1) s - 2 p + d (k - 1) + output_padding + 1",
-        "counterexample": "tn1c1h1w1_o1k1x1_s1x1_p0x0_op0x1_d1x2_g1_nobias_f32_int",
-        "repro": "docs/repros/onnxruntime_output_padding.py",
-    },
-    "conv-transpose3d-is-adjoint-of-conv3d": {
-        "statement": "ONNX Runtime rejects a ConvTranspose whose output_padding is >= the stride on an axis even "
-                     "where it is below the dilation (torch and the contract allow below the stride or the "
-                     "dilation): the model loads, and the run fails with 'output_padding (1) may be too large for "
-                     "stride (1)'; ONNX's spec says 'less than the corresponding stride/dilation', which "
-                     "onnx/onnx#3187 asked to clarify",
-        "source": "https://github.com/onnx/onnx/issues/3187",
-        "upstream": "https://github.com/onnx/onnx/issues/3187 (closed as stale, unanswered)",
-        "observed": "InvalidArgument: Computed output shape is inconsistent with input spatial dimensions",
-        "expected": "the adjoint scatter, L_out = (L - 1) s - 2 p + d (k - 1) + output_padding + 1",
-        "counterexample": "tn1c1d1h1w1_o1k1x1x1_s1x1x1_p0x0x0_op0x1x0_d1x2x1_g1_nobias_f32_int",
-        "repro": "docs/repros/onnxruntime_output_padding.py",
-    },
+    "conv-transpose2d-matches-definition": "conv-transpose1d-matches-definition",
+    "conv-transpose3d-matches-definition": "conv-transpose1d-matches-definition",
+    "conv-transpose1d-is-adjoint-of-conv1d": "conv-transpose1d-matches-definition",
+    "conv-transpose2d-is-adjoint-of-conv2d": "conv-transpose1d-matches-definition",
+    "conv-transpose3d-is-adjoint-of-conv3d": "conv-transpose1d-matches-definition",
     "conv1d-same-padding-keeps-size": {
         "statement": "ONNX Runtime's CPU Conv raises 'Dilation not supported for AutoPadType::SAME_UPPER or "
                      "AutoPadType::SAME_LOWER' for auto_pad SAME_* with a dilation above 1 (the export of torch's "
@@ -106,31 +48,13 @@ DEPARTURES = {   # a literal dict (read with ast.literal_eval by convspec.report
         "upstream": "https://github.com/microsoft/onnxruntime/issues/20582 (closed)",
         "observed": "InvalidArgument: Dilation not supported for AutoPadType::SAME_UPPER or AutoPadType::SAME_LOWER",
         "expected": "[20.0, 41.0, 2.0] (input length kept, d (k - 1) padded, the extra element at the end)",
-        "counterexample": "n4c3w7_o7k4_s1_p0_d2_g1_nobias_f32_int (padding='same')",
+        "counterexample": "n4c3w7_o7k4_s1_p0_d2_g1_nobias_f32_int (padding='same'); 2-D: "
+                          "n1c1h1w1_o1k1x1_s1x1_p0x0_d1x2_g1_nobias_f32_int; 3-D: "
+                          "n1c1d1h1w1_o1k1x1x1_s1x1x1_p0x0x0_d1x1x2_g1_nobias_f32_int",
         "repro": "docs/repros/onnxruntime_same_dilation.py",
     },
-    "conv2d-same-padding-keeps-size": {
-        "statement": "ONNX Runtime's CPU Conv raises 'Dilation not supported for AutoPadType::SAME_UPPER or "
-                     "AutoPadType::SAME_LOWER' for auto_pad SAME_* with a dilation above 1 (the export of torch's "
-                     "padding='same' with dilation)",
-        "source": "https://github.com/microsoft/onnxruntime/issues/20582",
-        "upstream": "https://github.com/microsoft/onnxruntime/issues/20582 (closed)",
-        "observed": "InvalidArgument: Dilation not supported for AutoPadType::SAME_UPPER or AutoPadType::SAME_LOWER",
-        "expected": "[20.0, 41.0, 2.0] (input length kept, d (k - 1) padded, the extra element at the end)",
-        "counterexample": "n1c1h1w1_o1k1x1_s1x1_p0x0_d1x2_g1_nobias_f32_int (padding='same')",
-        "repro": "docs/repros/onnxruntime_same_dilation.py",
-    },
-    "conv3d-same-padding-keeps-size": {
-        "statement": "ONNX Runtime's CPU Conv raises 'Dilation not supported for AutoPadType::SAME_UPPER or "
-                     "AutoPadType::SAME_LOWER' for auto_pad SAME_* with a dilation above 1 (the export of torch's "
-                     "padding='same' with dilation)",
-        "source": "https://github.com/microsoft/onnxruntime/issues/20582",
-        "upstream": "https://github.com/microsoft/onnxruntime/issues/20582 (closed)",
-        "observed": "InvalidArgument: Dilation not supported for AutoPadType::SAME_UPPER or AutoPadType::SAME_LOWER",
-        "expected": "[20.0, 41.0, 2.0] (input length kept, d (k - 1) padded, the extra element at the end)",
-        "counterexample": "n1c1d1h1w1_o1k1x1x1_s1x1x1_p0x0x0_d1x1x2_g1_nobias_f32_int (padding='same')",
-        "repro": "docs/repros/onnxruntime_same_dilation.py",
-    },
+    "conv2d-same-padding-keeps-size": "conv1d-same-padding-keeps-size",
+    "conv3d-same-padding-keeps-size": "conv1d-same-padding-keeps-size",
 }
 
 _SESSIONS: dict = {}
