@@ -25,6 +25,7 @@ from convspec.drawing import strategies as S
 from convspec.errors import Mismatch
 from convspec.model.case import Case
 from convspec.model.ops import RANKS, family_op
+from convspec.model.problem import TransposeProblem
 from convspec.truth import reference as ref
 from convspec.truth.check import close, equal, holds
 from convspec.truth.oracle import check_conv, check_family, conv_of, family_expect_acc
@@ -60,6 +61,15 @@ def _family_matches(kind):
 def _small(rank):
     """Family cases stay smaller in 3-D (three extents multiply)."""
     return 1.0 if rank == 2 else 0.5
+
+
+def _output_padding_case(rank: int) -> Case:
+    """Stride 2, kernel 2, output_padding 1 on every axis (a gradient problem: below the stride), seeded integers:
+    the smallest case where the row that output_padding adds has a side, pinned so that every seed meets it."""
+    p = TransposeProblem(n=1, c=1, o=1, spatial=(2,) * rank, kernel=(2,) * rank, stride=(2,) * rank,
+                         pads=((0, 0),) * rank, dilation=(1,) * rank, g=1, bias=False, dtype="f64", regime="int",
+                         out_pad=(1,) * rank)
+    return Case.seeded(p, 1)
 
 
 for _r in RANKS:
@@ -115,6 +125,15 @@ def _transpose_is_input_grad(be, case):
           sides={"w": case.w, "grad_out": case.x, t: ct, i: gi})
 
 
+def _output_padding_case(rank: int) -> Case:
+    """Stride 2, kernel 2, output_padding 1 on every axis (a gradient problem: below the stride), seeded integers:
+    the smallest case where the row that output_padding adds has a side, pinned so that every seed meets it."""
+    p = TransposeProblem(n=1, c=1, o=1, spatial=(2,) * rank, kernel=(2,) * rank, stride=(2,) * rank,
+                         pads=((0, 0),) * rank, dilation=(1,) * rank, g=1, bias=False, dtype="f64", regime="int",
+                         out_pad=(1,) * rank)
+    return Case.seeded(p, 1)
+
+
 for _r in RANKS:
     _t, _i, _w, _c = (family_op(k, _r) for k in ("transpose", "input", "weight", "conv"))
     claim(id=ranked("conv-transpose2d-is-adjoint-of-conv2d", _r),
@@ -131,8 +150,8 @@ for _r in RANKS:
           expected=HOLDS, budget=0.5 if _r == 2 else 0.25,
           statement=f"{_t}(grad_out, w) with the output_padding that restores the input size equals "
                     f"{_i}(input_shape, w, grad_out) (bit for bit on integers, within both bounds otherwise)",
-          cases=S.transpose(dtypes=FAMILY_DTYPES, regimes=("int", "flt"), gradient=True, rank=_r)
-          )(_transpose_is_input_grad)
+          cases=S.transpose(dtypes=FAMILY_DTYPES, regimes=("int", "flt"), gradient=True, rank=_r),
+          examples=(_output_padding_case(_r),))(_transpose_is_input_grad)
 
 
 def _finite_differences(a, w_shape, gy, kw):
