@@ -23,6 +23,9 @@ The definitions (channels first, torch's weight orders; multi-indices per spatia
 * signal:    full convolution sum_u a[i - u] k[u]; correlation is convolution with rot180(conj(k));
              'same' starts at (P - 1) // 2 (convolve) or P // 2 (correlate), 'valid' at min(M, P) - 1.
 
+With ``"zero_taps": "skip"`` declared, the convs and the signal ops leave out the products of zero weights (a
+sparse filter's reading: 0 x NaN is no term).
+
 Declarations.  ``CAPABILITIES`` is the full contract, unless the environment variable
 ``CONVSPEC_EXAMPLE_CAPS`` holds a JSON object: then that object is the declaration (``{}`` declares
 nothing and lets the gate probe).  With ``"layout": "NHWC"`` every activation (x, grad_out, the
@@ -47,6 +50,7 @@ CAPABILITIES = json.loads(os.environ["CONVSPEC_EXAMPLE_CAPS"]) if os.environ.get
 CHANNELS_LAST = CAPABILITIES.get("layout", "NCHW") in ("NHWC", "NWC", "NDHWC")
 HWIO = CAPABILITIES.get("weight_layout", "OIHW") in ("HWIO", "WIO", "DHWIO")
 PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+SKIP_ZERO_TAPS = CAPABILITIES.get("zero_taps", "multiply") == "skip"     # a zero weight is no term (sparse filters)
 
 
 # -- arguments ---------------------------------------------------------------------------------------
@@ -165,7 +169,14 @@ def _conv_nc(x, w, b, stride, pads, dilation, groups, mode="zeros"):
         raise ValueError(f"the conv's output would be empty: {out}")
     win = _windows(xp, k, stride, dilation, out).reshape(n, groups, cg, *out, *k)
     sp, ks = _SP[:r], _KS[:r]
-    y = np.einsum(f"ngc{sp}{ks},goc{ks}->ngo{sp}", win, w.reshape(groups, o // groups, cg, *k), optimize=True)
+    wg = w.reshape(groups, o // groups, cg, *k)
+    if SKIP_ZERO_TAPS:      # each output channel sums over its non-zero weights only: 0 x NaN is no term
+        y = np.stack([np.einsum(f"nc{sp}{ks},c{ks}->n{sp}",
+                                np.where((wg[gi, oi] != 0).reshape(1, cg, *(1,) * r, *k), win[:, gi], 0),
+                                wg[gi, oi], optimize=True)
+                      for gi in range(groups) for oi in range(o // groups)], axis=1)
+    else:
+        y = np.einsum(f"ngc{sp}{ks},goc{ks}->ngo{sp}", win, wg, optimize=True)
     y = y.reshape(n, o, *out)
     if b is not None:
         y = y + _wide(b).reshape((1, o) + (1,) * r)
@@ -258,7 +269,10 @@ def _full2d(a, k):
     """Full 2-D convolution sum_u a[i - u] k[u], in the wide format."""
     P, Q = k.shape
     ap = np.pad(a, ((P - 1, P - 1), (Q - 1, Q - 1)))
-    return np.einsum("ijuv,uv->ij", sliding_window_view(ap, (P, Q)), k[::-1, ::-1], optimize=True)
+    win, kf = sliding_window_view(ap, (P, Q)), k[::-1, ::-1]
+    if SKIP_ZERO_TAPS:      # a zero tap multiplies nothing
+        win = np.where(kf != 0, win, 0)
+    return np.einsum("ijuv,uv->ij", win, kf, optimize=True)
 
 
 def _signal(a, k, mode, correlate):

@@ -60,6 +60,12 @@ def declare_op(name: str, doc: str) -> None:
     OPS.setdefault(name, doc)
 
 
+#: the readings of a zero weight (capability ``zero_taps``): IEEE's, where 0 x NaN and 0 x +-Inf are NaN terms of the
+#: direct sum, and the sparse filter's, where a zero weight is no term at all (scikit-image's correlate_sparse,
+#: scipy.ndimage)
+ZERO_TAPS = ("multiply", "skip")
+
+
 @dataclass(frozen=True)
 class Capabilities:
     """What an implementation supports; the suite skips (never fails) what lies outside.
@@ -78,7 +84,9 @@ class Capabilities:
     accepted, out of zeros, reflect, replicate, circular (zeros is always the default); padding_pairs: the
     forward convs accept explicit (before, after) padding pairs per axis, asymmetric allowed;
     layout: "NCHW" (channels first, the default) or "NHWC" (channels last) -- for every rank (NCW/NWC,
-    NCDHW/NDHWC); weight_layout: "OIHW" (torch's (a, b, k...), the default) or "HWIO" ((k..., b, a)).
+    NCDHW/NDHWC); weight_layout: "OIHW" (torch's (a, b, k...), the default) or "HWIO" ((k..., b, a));
+    zero_taps: "multiply" (the default: a zero weight times NaN or +-Inf is a NaN term) or "skip" (a zero weight
+    is no term: the special-value claims judge by the sparse filter's reading, :data:`ZERO_TAPS`).
     :meth:`Backend.call` passes the arrays in these layouts and brings the result back (:mod:`convspec.model.layout`).
     """
 
@@ -105,6 +113,7 @@ class Capabilities:
     weight_layout: str = "OIHW"
     accumulate: tuple = ()
     kernel_parity: str | None = None
+    zero_taps: str = "multiply"
     kind_dtypes: tuple = ()
     declared: tuple | None = None     # the keys an implementation's CAPABILITIES gave (None: a built-in backend)
 
@@ -154,6 +163,10 @@ class Capabilities:
             d["kind_dtypes"] = tuple((k, tuple(v)) for k, v in d["kind_dtypes"])
         for k, v in d.items():
             k2 = alias.get(k, k)
+            if k2 == "zero_taps" and v not in ZERO_TAPS:
+                raise ImplError(f"{source}: zero_taps must be 'multiply' (a zero weight times NaN or Inf is NaN, "
+                                f"IEEE's reading of the direct sum) or 'skip' (a zero weight contributes no term), "
+                                f"not {v!r}")
             if k2 == "kernel_parity" and v not in (None, "odd"):
                 raise ImplError(f"{source}: kernel_parity must be None or 'odd' (the signal ops take odd kernels "
                                 f"only), not {v!r}")
@@ -222,7 +235,8 @@ class Capabilities:
                 f"size<={lim(self.max_size)} channels/group<={lim(self.max_channels)} batch<={lim(self.max_batch)} "
                 f"kernel<={lim(self.max_kernel)} accuracy={self.accuracy}"
                 + (f" mode={self.mode}" if self.mode else "") + (" gpu" if self.gpu else "")
-                + f" layout={self.layout} weights={self.weight_layout}")
+                + f" layout={self.layout} weights={self.weight_layout}"
+                + (f" zero_taps={self.zero_taps}" if self.zero_taps != "multiply" else ""))
 
 
 def _dtypes_items(value) -> tuple[tuple, tuple]:

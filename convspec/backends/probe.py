@@ -13,7 +13,8 @@ padding pairs, padding='same'/'valid', each padding_mode) and sets the capabilit
 
 What cannot be asked by a call is not probed and keeps the contract's own reading: the layouts (channels
 first, OIHW weights), the accumulator of half-precision data (fp32), the accuracy class (direct: the
-elementwise bound) and determinism.  The :class:`Profile` (declared, probed, rejected, declined) is printed
+elementwise bound), the reading of zero weights (multiplied: 0 x NaN is NaN) and determinism.  The
+:class:`Profile` (declared, probed, rejected, declined) is printed
 in the pytest header and written to the JSON report.
 """
 

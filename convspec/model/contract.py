@@ -54,6 +54,13 @@ Capabilities an implementation declares (CAPABILITIES = {...}; the suite never d
                      ({"f16": "f32"} is the default; {"transpose:f16": "f16"} declares float16 sums for the
                      transposed convs): the error model's bound follows it
     kernel_parity    None (default: every kernel) or "odd": the signal ops take odd kernel extents only (astropy)
+    zero_taps        "multiply" (default) or "skip".  The contract's reading is IEEE's on the direct sum: every tap
+                     is a term, so a zero weight times NaN or +-Inf is NaN and the output is NaN.  A sparse filter
+                     (scikit-image's correlate_sparse, scipy.ndimage, a kernel compiled to its non-zero taps)
+                     multiplies only the non-zero weights; both readings are reasonable, the first is the one
+                     the definition's sum gives, and "skip" declares the second: the special-value claims then
+                     leave the terms of exactly-zero weights out (a NaN reached only by zero taps is not
+                     required at the output, and not allowed there either)
     accuracy         "direct" (every output a plain sum: the elementwise bound) or "fast" (FFT/Winograd: normwise)
     stride, dilation, groups, padding, bias, max_size, max_channels, max_batch, max_kernel, mode, timeout,
     deterministic, gpu, examples: see convspec.backends.base.Capabilities
@@ -61,8 +68,9 @@ Capabilities an implementation declares (CAPABILITIES = {...}; the suite never d
 What a module does not declare is probed (:mod:`convspec.backends.probe`): the gate calls it on a tiny problem for
 each dtype of each op kind, groups, stride, dilation, padding, bias, padding pairs, strings and modes.  What
 it accepts it is held to; what it rejects by raising is off, and the claims needing it skip with the reason
-("probed: raised TypeError: ...").  Layouts, the accumulator and the accuracy class cannot be asked by a call
-and keep the contract's reading (NCHW, OIHW, fp32 sums, direct).  ``NotImplementedError`` on a problem inside
+("probed: raised TypeError: ...").  Layouts, the accumulator, the accuracy class and the reading of zero taps
+cannot be asked by a call and keep the contract's reading (NCHW, OIHW, fp32 sums, direct, zero taps multiplied).
+``NotImplementedError`` on a problem inside
 the declaration declines that problem: not a failure; the smallest declined problem is reported as a region
 not covered.
 

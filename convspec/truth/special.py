@@ -21,6 +21,10 @@ the sum over the in-range taps.  :func:`expected_codes` returns both patterns.
 receptive field: a NaN or Inf there must not reach the output (a kernel dilated by inserting zero
 weights and multiplied densely breaks this for a "direct" implementation).
 
+**Zero taps skipped** (capability ``zero_taps: "skip"``, a sparse filter): a weight that is exactly 0 is no
+term, so ``NaN * 0`` and ``(+-Inf) * 0`` are not counted; a NaN or Inf reached only through zero weights does
+not reach the output, and must not.  The contract's own reading multiplies them.
+
 **"fast" implementations** (FFT, Winograd: ``accuracy="fast"``) transform whole planes and may spread
 NaN: an output whose exact value is NaN must be NaN and one whose exact value is +-Inf must be that
 infinity or NaN; an output whose exact value is finite may be NaN or +-Inf only when its (image,
@@ -76,20 +80,25 @@ def _counts(pairs, p: Problem) -> list:
     return np.split(y, len(pairs), axis=1)
 
 
-def expected_codes(case, padding_terms: bool) -> np.ndarray:
+def expected_codes(case, padding_terms: bool, skip_zero_taps: bool = False) -> np.ndarray:
     """The exact special-value pattern of conv2d on ``case`` (codes per output element).
 
     ``padding_terms``: padded positions are zeros that are multiplied (True) or skipped (False).
+    ``skip_zero_taps`` (capability ``zero_taps: "skip"``): a weight that is exactly zero is no term, so neither
+    NaN x 0 nor +-Inf x 0 is counted; every other term is as above.
     """
     p = case.problem
     X, W = _classes(case.x), _classes(case.w)
+    if skip_zero_taps:                     # a zero weight multiplies nothing: no NaN term of its own
+        W = {**W, "nonzero": ~W["zero"], "zero": np.zeros_like(W["zero"])}
     pad = ((0, 0), (0, 0), *p.pads)          # (before, after) per axis: asymmetric pairs too
     Xp = {k: np.pad(v.astype(np.float64), pad, constant_values=float(padding_terms and k == "zero"))
           for k, v in X.items()}
     Xall = np.pad(np.ones(np.shape(case.x)), pad, constant_values=float(padding_terms))
     Xinf, Winf = Xp["pinf"] + Xp["ninf"], W["pinf"] | W["ninf"]
     wp, wn = W["pos"] | W["pinf"], W["neg"] | W["ninf"]
-    c = _counts([(Xp["nan"], np.ones(np.shape(case.w))), (Xall, W["nan"]), (Xinf, W["zero"]), (Xp["zero"], Winf),
+    nan_w = W.get("nonzero", np.ones(np.shape(case.w)))        # the weights a NaN input meets
+    c = _counts([(Xp["nan"], nan_w), (Xall, W["nan"]), (Xinf, W["zero"]), (Xp["zero"], Winf),
                  (Xp["pinf"], wp), (Xp["ninf"], wn), (Xp["pos"], W["pinf"]), (Xp["neg"], W["ninf"]),
                  (Xp["pinf"], wn), (Xp["ninf"], wp), (Xp["pos"], W["ninf"]), (Xp["neg"], W["pinf"])], p)
     nan, pinf, ninf = c[0] + c[1] + c[2] + c[3], c[4] + c[5] + c[6] + c[7], c[8] + c[9] + c[10] + c[11]

@@ -5,7 +5,7 @@ Two correct implementations of the whole family, written as a user would write t
 torch.nn.functional / torch.nn.grad wrapper) -- pass the gate under every capability word and value of the
 contract: each dtype (each alone for its op kinds; bf16 and complex included), the per-kind dict form,
 layout NHWC, weight_layout HWIO, padding_strings, each padding mode, padding_pairs, each accumulate format
-(global and per kind), accuracy fast, and nothing declared at all (probed); ``--isolation`` process and
+(global and per kind), accuracy fast, zero_taps skip, and nothing declared at all (probed); ``--isolation`` process and
 none, and ``--impl-cmd`` (the Python worker server).  A cell is a gate run (pytester) with the declaration
 in ``$CONVSPEC_EXAMPLE_CAPS`` (both modules read it at import) and ``--claims`` = the definitional claims
 plus the claims the words affect; it must end with zero failures and zero errors.
@@ -77,6 +77,8 @@ CELLS = [
     ("numpy-i32", NUMPY, {"dtypes": ["i32"]}, SIGNAL, "none"),
     ("numpy-i64", NUMPY, {"dtypes": ["i64"]}, SIGNAL, "none"),
     ("numpy-nothing-declared", NUMPY, {}, _claims(STRINGS, MODES, PAIRS), "process"),
+    ("numpy-f64-f32-zero-taps-skip", NUMPY, {"dtypes": ["f64", "f32"], "zero_taps": "skip"},
+     _claims(SPECIAL, "signal-ops-propagate-nan", "grouped-conv-groups-are-independent"), "process"),
     # -- torch: a plain wrapper; its half-precision transposes and gradients sum in the half format -------
     ("torch-dict-f64-i16-nhwc-strings", TORCH,
      {"dtypes": {"family": ["f64"], "signal": ["i16"]}, "layout": "NHWC", "padding_strings": True},

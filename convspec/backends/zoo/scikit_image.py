@@ -12,7 +12,8 @@ filter2D).  Data are cast to the float type scikit-image supports (f32 stays f32
 
 The taps it skips are where it departs: 0 x NaN is NaN in the direct sum, but a zero tap is never
 multiplied here, so a NaN that only a zero tap reaches does not reach the output (claim
-``signal-ops-propagate-nan``).
+``signal-ops-propagate-nan``).  Nor is it the sparse reading (``zero_taps: "skip"``): the corner tap is
+multiplied even when it is zero.
 """
 
 import numpy as np
@@ -50,7 +51,10 @@ DEPARTURES = {   # a literal dict (read with ast.literal_eval by convspec.report
         "statement": "skimage.filters.correlate_sparse multiplies only the non-zero taps (and the corner tap), so a "
                      "NaN of the image that only zero taps reach does not reach the output: it gives a finite "
                      "value where the direct sum gives 0 x NaN = NaN (skimage/filters/_sparse.py sums over "
-                     "np.nonzero(kernel), by design: it is written for kernels with many zeros)",
+                     "np.nonzero(kernel), by design: it is written for kernels with many zeros).  It does not "
+                     "follow the sparse reading either (capability zero_taps: 'skip'): the corner tap (0, 0) is "
+                     "always multiplied, zero or not, so a = [[nan]], k = [[0, 1, 0]] gives NaN at the corner's "
+                     "output",
         "source": "found by convspec",
         "upstream": "none found: searched scikit-image issues for 'correlate_sparse nan', 'correlate_sparse zero "
                     "kernel nan'; closest scikit-image/scikit-image#4912 (the PR that introduced it, for speed)",
