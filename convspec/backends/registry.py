@@ -74,12 +74,14 @@ _ZOO: dict = {}
 
 
 def get(name: str) -> Backend:
-    """A built-in backend by name (cached)."""
-    _load_builtin_modules()
+    """A built-in or zoo backend by name (cached).  A zoo name loads no built-in module (torch among them): an
+    audit column process of ``--jobs`` starts with its one library."""
     if name not in _CACHE:
-        if name.startswith("zoo-"):
-            zoo_names()
-        factory = _FACTORIES.get(name) or _ZOO.get(name)
+        if name.startswith("zoo-") and name in zoo_names():
+            factory = _ZOO[name]
+        else:
+            _load_builtin_modules()
+            factory = _FACTORIES.get(name) or _ZOO.get(name)
         if factory is None:
             raise KeyError(f"unknown backend {name!r}; built-in: {', '.join(_FACTORIES)}; zoo: {', '.join(zoo_names())}")
         _CACHE[name] = factory()
