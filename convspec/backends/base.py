@@ -64,6 +64,9 @@ def declare_op(name: str, doc: str) -> None:
 #: direct sum, and the sparse filter's, where a zero weight is no term at all (scikit-image's correlate_sparse,
 #: scipy.ndimage)
 ZERO_TAPS = ("multiply", "skip")
+#: the output_padding a transposed conv takes (capability ``output_padding``): the contract's, below the stride or the
+#: dilation on each axis (torch's rule), or below the stride only (ONNX Runtime's and PaddlePaddle's)
+OUTPUT_PADDING = ("stride-or-dilation", "stride")
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,9 @@ class Capabilities:
     layout: "NCHW" (channels first, the default) or "NHWC" (channels last) -- for every rank (NCW/NWC,
     NCDHW/NDHWC); weight_layout: "OIHW" (torch's (a, b, k...), the default) or "HWIO" ((k..., b, a));
     zero_taps: "multiply" (the default: a zero weight times NaN or +-Inf is a NaN term) or "skip" (a zero weight
-    is no term: the special-value claims judge by the sparse filter's reading, :data:`ZERO_TAPS`).
+    is no term: the special-value claims judge by the sparse filter's reading, :data:`ZERO_TAPS`);
+    output_padding: "stride-or-dilation" (the default: below max(stride, dilation) per axis) or "stride" (below
+    the stride only: no transposed conv with a larger output_padding is drawn, :data:`OUTPUT_PADDING`).
     :meth:`Backend.call` passes the arrays in these layouts and brings the result back (:mod:`convspec.model.layout`).
     """
 
@@ -114,6 +119,7 @@ class Capabilities:
     accumulate: tuple = ()
     kernel_parity: str | None = None
     zero_taps: str = "multiply"
+    output_padding: str = "stride-or-dilation"
     kind_dtypes: tuple = ()
     declared: tuple | None = None     # the keys an implementation's CAPABILITIES gave (None: a built-in backend)
 
@@ -167,6 +173,9 @@ class Capabilities:
                 raise ImplError(f"{source}: zero_taps must be 'multiply' (a zero weight times NaN or Inf is NaN, "
                                 f"IEEE's reading of the direct sum) or 'skip' (a zero weight contributes no term), "
                                 f"not {v!r}")
+            if k2 == "output_padding" and v not in OUTPUT_PADDING:
+                raise ImplError(f"{source}: output_padding must be 'stride-or-dilation' (below the stride or the "
+                                f"dilation on each axis, torch's rule) or 'stride' (below the stride only), not {v!r}")
             if k2 == "kernel_parity" and v not in (None, "odd"):
                 raise ImplError(f"{source}: kernel_parity must be None or 'odd' (the signal ops take odd kernels "
                                 f"only), not {v!r}")
@@ -236,7 +245,12 @@ class Capabilities:
                 f"kernel<={lim(self.max_kernel)} accuracy={self.accuracy}"
                 + (f" mode={self.mode}" if self.mode else "") + (" gpu" if self.gpu else "")
                 + f" layout={self.layout} weights={self.weight_layout}"
-                + (f" zero_taps={self.zero_taps}" if self.zero_taps != "multiply" else ""))
+                + (f" zero_taps={self.zero_taps}" if self.zero_taps != "multiply" else "")
+                + (f" output_padding<{self.output_padding}" if self.output_padding != "stride-or-dilation" else ""))
+
+    def fits_output_padding(self, p) -> bool:
+        """Whether transposed-conv problem ``p``'s output_padding lies inside the declared rule."""
+        return self.output_padding != "stride" or all(op < s for op, s in zip(p.out_pad, p.stride))
 
 
 def _dtypes_items(value) -> tuple[tuple, tuple]:

@@ -54,6 +54,9 @@ Capabilities an implementation declares (CAPABILITIES = {...}; the suite never d
                      ({"f16": "f32"} is the default; {"transpose:f16": "f16"} declares float16 sums for the
                      transposed convs): the error model's bound follows it
     kernel_parity    None (default: every kernel) or "odd": the signal ops take odd kernel extents only (astropy)
+    output_padding   "stride-or-dilation" (default: a transposed conv takes output_padding below max(stride, dilation)
+                     on each axis, torch's rule) or "stride" (below the stride only, the rule of ONNX Runtime and
+                     PaddlePaddle): a narrower domain, declared, never probed (the contract allows the wider one)
     zero_taps        "multiply" (default) or "skip".  The contract's reading is IEEE's on the direct sum: every tap
                      is a term, so a zero weight times NaN or +-Inf is NaN and the output is NaN.  A sparse filter
                      (scikit-image's correlate_sparse, scipy.ndimage, a kernel compiled to its non-zero taps)

@@ -98,7 +98,7 @@ class Outcome:
 def example_fits(case, be) -> bool:
     """A pinned @example runs on ``be`` only inside its declared capabilities."""
     if isinstance(case.problem, TransposeProblem):
-        return case.problem.dtype in be.caps.dtypes_for("transpose")
+        return case.problem.dtype in be.caps.dtypes_for("transpose") and be.caps.fits_output_padding(case.problem)
     if isinstance(case.problem, Problem):
         return be.caps.fits(case.problem)[0]
     return be.caps.fits_signal(case.problem)[0]

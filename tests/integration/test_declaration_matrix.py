@@ -5,10 +5,11 @@ Two correct implementations of the whole family, written as a user would write t
 torch.nn.functional / torch.nn.grad wrapper) -- pass the gate under every capability word and value of the
 contract: each dtype (each alone for its op kinds; bf16 and complex included), the per-kind dict form,
 layout NHWC, weight_layout HWIO, padding_strings, each padding mode, padding_pairs, each accumulate format
-(global and per kind), accuracy fast, zero_taps skip, and nothing declared at all (probed); ``--isolation`` process and
-none, and ``--impl-cmd`` (the Python worker server).  A cell is a gate run (pytester) with the declaration
-in ``$CONVSPEC_EXAMPLE_CAPS`` (both modules read it at import) and ``--claims`` = the definitional claims
-plus the claims the words affect; it must end with zero failures and zero errors.
+(global and per kind), accuracy fast, zero_taps skip, output_padding stride, and nothing declared at all
+(probed); ``--isolation`` process and none, and ``--impl-cmd`` (the Python worker server).  A cell is a gate
+run (pytester) with the declaration in ``$CONVSPEC_EXAMPLE_CAPS`` (both modules read it at import) and
+``--claims`` = the definitional claims plus the claims the words affect; it must end with zero failures and zero
+errors.
 
 Words that do not interact share a cell (a dtype alone, one layout, one padding mode, one accumulate
 format): fewer gate runs, every word still declared in some cell.  Where torch's arithmetic is not the
@@ -79,6 +80,8 @@ CELLS = [
     ("numpy-nothing-declared", NUMPY, {}, _claims(STRINGS, MODES, PAIRS), "process"),
     ("numpy-f64-f32-zero-taps-skip", NUMPY, {"dtypes": ["f64", "f32"], "zero_taps": "skip"},
      _claims(SPECIAL, "signal-ops-propagate-nan", "grouped-conv-groups-are-independent"), "process"),
+    ("numpy-f64-output-padding-stride", NUMPY, {"dtypes": ["f64"], "output_padding": "stride"},
+     _claims("conv-transpose*"), "process"),
     # -- torch: a plain wrapper; its half-precision transposes and gradients sum in the half format -------
     ("torch-dict-f64-i16-nhwc-strings", TORCH,
      {"dtypes": {"family": ["f64"], "signal": ["i16"]}, "layout": "NHWC", "padding_strings": True},
