@@ -125,15 +125,6 @@ def _transpose_is_input_grad(be, case):
           sides={"w": case.w, "grad_out": case.x, t: ct, i: gi})
 
 
-def _output_padding_case(rank: int) -> Case:
-    """Stride 2, kernel 2, output_padding 1 on every axis (a gradient problem: below the stride), seeded integers:
-    the smallest case where the row that output_padding adds has a side, pinned so that every seed meets it."""
-    p = TransposeProblem(n=1, c=1, o=1, spatial=(2,) * rank, kernel=(2,) * rank, stride=(2,) * rank,
-                         pads=((0, 0),) * rank, dilation=(1,) * rank, g=1, bias=False, dtype="f64", regime="int",
-                         out_pad=(1,) * rank)
-    return Case.seeded(p, 1)
-
-
 for _r in RANKS:
     _t, _i, _w, _c = (family_op(k, _r) for k in ("transpose", "input", "weight", "conv"))
     claim(id=ranked("conv-transpose2d-is-adjoint-of-conv2d", _r),
