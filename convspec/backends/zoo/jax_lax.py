@@ -48,39 +48,9 @@ DEPARTURES = {   # a literal dict (read with ast.literal_eval by convspec.report
         "counterexample": "n1c2h1w2_o2k1x1_s1x1_p0x0_d1x1_g2_nobias_f64_int (x[0, 0, 0, 0] = NaN)",
         "repro": "docs/repros/jax_lax_group_nan.py",
     },
-    "convolution-is-flipped-correlation": {
-        "statement": "jax.scipy.signal.convolve2d/correlate2d raise 'One input must be smaller than the other in "
-                     "every dimension' in every mode; scipy.signal requires that in mode 'valid' only",
-        "source": "found by convspec",
-        "upstream": "none found: searched jax-ml/jax issues for 'convolve2d One input must be smaller than the other'"
-                    "; closest: scipy/scipy#5897 (closed; scipy's own shape rule, relaxed to 'valid' only)",
-        "observed": "ValueError: One input must be smaller than the other in every dimension.",
-        "expected": "[[1.0, 3.0], [2.0, 6.0]] (scipy.signal.convolve2d)",
-        "counterexample": "a2x1_k1x2_full_f64_int",
-        "repro": "docs/repros/jax_lax_convolve2d_shapes.py",
-    },
-    "full-convolution-commutes": {
-        "statement": "jax.scipy.signal.convolve2d/correlate2d raise 'One input must be smaller than the other in "
-                     "every dimension' in every mode; scipy.signal requires that in mode 'valid' only",
-        "source": "found by convspec",
-        "upstream": "none found: searched jax-ml/jax issues for 'convolve2d One input must be smaller than the other'"
-                    "; closest: scipy/scipy#5897 (closed; scipy's own shape rule, relaxed to 'valid' only)",
-        "observed": "ValueError: One input must be smaller than the other in every dimension.",
-        "expected": "[[1.0, 3.0], [2.0, 6.0]] (scipy.signal.convolve2d)",
-        "counterexample": "a1x2_k2x1_full_f64_int",
-        "repro": "docs/repros/jax_lax_convolve2d_shapes.py",
-    },
-    "correlation-swap-is-rot180": {
-        "statement": "jax.scipy.signal.convolve2d/correlate2d raise 'One input must be smaller than the other in "
-                     "every dimension' in every mode; scipy.signal requires that in mode 'valid' only",
-        "source": "found by convspec",
-        "upstream": "none found: searched jax-ml/jax issues for 'convolve2d One input must be smaller than the other'"
-                    "; closest: scipy/scipy#5897 (closed; scipy's own shape rule, relaxed to 'valid' only)",
-        "observed": "ValueError: One input must be smaller than the other in every dimension.",
-        "expected": "[[1.0, 3.0], [2.0, 6.0]] (scipy.signal.convolve2d)",
-        "counterexample": "a2x1_k1x2_full_f64_int",
-        "repro": "docs/repros/jax_lax_convolve2d_shapes.py",
-    },
+    "convolution-is-flipped-correlation": "convolve2d-matches-definition",
+    "full-convolution-commutes": "convolve2d-matches-definition",
+    "correlation-swap-is-rot180": "convolve2d-matches-definition",
     "convolve2d-matches-definition": {
         "statement": "jax.scipy.signal.convolve2d/correlate2d raise 'One input must be smaller than the other in "
                      "every dimension' in every mode; scipy.signal requires that in mode 'valid' only",
@@ -92,30 +62,10 @@ DEPARTURES = {   # a literal dict (read with ast.literal_eval by convspec.report
         "counterexample": "a2x1_k1x2_full_f64_int",
         "repro": "docs/repros/jax_lax_convolve2d_shapes.py",
     },
-    "convolve2d-crosses-seams": {
-        "statement": "jax.scipy.signal.convolve2d/correlate2d raise 'One input must be smaller than the other in "
-                     "every dimension' in every mode; scipy.signal requires that in mode 'valid' only",
-        "source": "found by convspec",
-        "upstream": "none found: searched jax-ml/jax issues for 'convolve2d One input must be smaller than the other'"
-                    "; closest: scipy/scipy#5897 (closed; scipy's own shape rule, relaxed to 'valid' only)",
-        "observed": "ValueError: One input must be smaller than the other in every dimension.",
-        "expected": "[[1.0, 3.0], [2.0, 6.0]] (scipy.signal.convolve2d)",
-        "counterexample": "a17x9_k1x10_full_f64_int",
-        "repro": "docs/repros/jax_lax_convolve2d_shapes.py",
-    },
-    "correlate2d-crosses-seams": {
-        "statement": "jax.scipy.signal.convolve2d/correlate2d raise 'One input must be smaller than the other in "
-                     "every dimension' in every mode; scipy.signal requires that in mode 'valid' only",
-        "source": "found by convspec",
-        "upstream": "none found: searched jax-ml/jax issues for 'convolve2d One input must be smaller than the other'"
-                    "; closest: scipy/scipy#5897 (closed; scipy's own shape rule, relaxed to 'valid' only)",
-        "observed": "ValueError: One input must be smaller than the other in every dimension.",
-        "expected": "[[1.0, 3.0], [2.0, 6.0]] (scipy.signal.convolve2d)",
-        "counterexample": "a2x1_k1x2_full_f64_int",
-        "repro": "docs/repros/jax_lax_convolve2d_shapes.py",
-    },
-    "flipped-correlation-same-mode": "convolution-is-flipped-correlation",
-    "correlation-commutes": "convolution-is-flipped-correlation",
+    "convolve2d-crosses-seams": "convolve2d-matches-definition",
+    "correlate2d-crosses-seams": "convolve2d-matches-definition",
+    "flipped-correlation-same-mode": "convolve2d-matches-definition",
+    "correlation-commutes": "convolve2d-matches-definition",
     "correlate2d-matches-definition": "convolve2d-matches-definition",
     "convolve2d-accepts-every-layout": "convolve2d-matches-definition",
     "correlate2d-accepts-every-layout": "convolve2d-matches-definition",

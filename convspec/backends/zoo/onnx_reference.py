@@ -42,68 +42,15 @@ DEPARTURES = {   # a literal dict (read with ast.literal_eval by convspec.report
         "observed": "ValueError: cannot reshape array of size 4 into shape (1,1,2)",
         "expected": "[10.0, 14.0, 33.0, 39.0]",
         "counterexample": "tn1c2w1_o4k1_s1_p0_op0_d1_g2_nobias_f64_int",
+        "pins": ["tn2c9h1w3_o6k2x3_s1x1_p0x0_op0x0_d1x1_g3_nobias_f64_int",
+                 "tn1c2d1h1w1_o4k1x1x1_s1x1x1_p0x0x0_op0x0x0_d1x1x1_g2_nobias_f64_int"],
         "repro": "docs/repros/onnx_reference_transpose_groups.py",
     },
-    "conv-transpose2d-matches-definition": {
-        "statement": "onnx.reference's ConvTranspose raises a numpy reshape error for group > 1 as soon as a group "
-                     "has more than one input or output channel (ONNX's ConvTranspose defines group; one channel "
-                     "in and out per group works)",
-        "source": "found by convspec",
-        "upstream": "none found: searched onnx/onnx issues for 'reference ConvTranspose group reshape'; closest "
-                    "onnx/onnx#7802 (open; invalid group counts that the checker accepts, not valid ones)",
-        "observed": "ValueError: cannot reshape array of size 4 into shape (1,1,2)",
-        "expected": "[10.0, 14.0, 33.0, 39.0]",
-        "counterexample": "tn2c9h1w3_o6k2x3_s1x1_p0x0_op0x0_d1x1_g3_nobias_f64_int",
-        "repro": "docs/repros/onnx_reference_transpose_groups.py",
-    },
-    "conv-transpose3d-matches-definition": {
-        "statement": "onnx.reference's ConvTranspose raises a numpy reshape error for group > 1 as soon as a group "
-                     "has more than one input or output channel (ONNX's ConvTranspose defines group; one channel "
-                     "in and out per group works)",
-        "source": "found by convspec",
-        "upstream": "none found: searched onnx/onnx issues for 'reference ConvTranspose group reshape'; closest "
-                    "onnx/onnx#7802 (open; invalid group counts that the checker accepts, not valid ones)",
-        "observed": "ValueError: cannot reshape array of size 4 into shape (1,1,2)",
-        "expected": "[10.0, 14.0, 33.0, 39.0]",
-        "counterexample": "tn1c2d1h1w1_o4k1x1x1_s1x1x1_p0x0x0_op0x0x0_d1x1x1_g2_nobias_f64_int",
-        "repro": "docs/repros/onnx_reference_transpose_groups.py",
-    },
-    "conv-transpose1d-is-adjoint-of-conv1d": {
-        "statement": "onnx.reference's ConvTranspose raises a numpy reshape error for group > 1 as soon as a group "
-                     "has more than one input or output channel (ONNX's ConvTranspose defines group; one channel "
-                     "in and out per group works)",
-        "source": "found by convspec",
-        "upstream": "none found: searched onnx/onnx issues for 'reference ConvTranspose group reshape'; closest "
-                    "onnx/onnx#7802 (open; invalid group counts that the checker accepts, not valid ones)",
-        "observed": "ValueError: cannot reshape array of size 4 into shape (1,1,2)",
-        "expected": "[10.0, 14.0, 33.0, 39.0]",
-        "counterexample": "tn1c2w1_o4k1_s1_p0_op0_d1_g2_nobias_f64_int",
-        "repro": "docs/repros/onnx_reference_transpose_groups.py",
-    },
-    "conv-transpose2d-is-adjoint-of-conv2d": {
-        "statement": "onnx.reference's ConvTranspose raises a numpy reshape error for group > 1 as soon as a group "
-                     "has more than one input or output channel (ONNX's ConvTranspose defines group; one channel "
-                     "in and out per group works)",
-        "source": "found by convspec",
-        "upstream": "none found: searched onnx/onnx issues for 'reference ConvTranspose group reshape'; closest "
-                    "onnx/onnx#7802 (open; invalid group counts that the checker accepts, not valid ones)",
-        "observed": "ValueError: cannot reshape array of size 4 into shape (1,1,2)",
-        "expected": "[10.0, 14.0, 33.0, 39.0]",
-        "counterexample": "tn1c2h1w1_o4k1x1_s1x1_p0x0_op0x0_d1x1_g2_nobias_f64_int",
-        "repro": "docs/repros/onnx_reference_transpose_groups.py",
-    },
-    "conv-transpose3d-is-adjoint-of-conv3d": {
-        "statement": "onnx.reference's ConvTranspose raises a numpy reshape error for group > 1 as soon as a group "
-                     "has more than one input or output channel (ONNX's ConvTranspose defines group; one channel "
-                     "in and out per group works)",
-        "source": "found by convspec",
-        "upstream": "none found: searched onnx/onnx issues for 'reference ConvTranspose group reshape'; closest "
-                    "onnx/onnx#7802 (open; invalid group counts that the checker accepts, not valid ones)",
-        "observed": "ValueError: cannot reshape array of size 4 into shape (1,1,2)",
-        "expected": "[10.0, 14.0, 33.0, 39.0]",
-        "counterexample": "tn2c9d2h2w2_o6k1x1x1_s1x1x1_p0x0x0_op0x0x0_d1x1x1_g3_nobias_f64_int",
-        "repro": "docs/repros/onnx_reference_transpose_groups.py",
-    },
+    "conv-transpose2d-matches-definition": "conv-transpose1d-matches-definition",
+    "conv-transpose3d-matches-definition": "conv-transpose1d-matches-definition",
+    "conv-transpose1d-is-adjoint-of-conv1d": "conv-transpose1d-matches-definition",
+    "conv-transpose2d-is-adjoint-of-conv2d": "conv-transpose1d-matches-definition",
+    "conv-transpose3d-is-adjoint-of-conv3d": "conv-transpose1d-matches-definition",
 }
 
 _EVALUATORS: dict = {}
