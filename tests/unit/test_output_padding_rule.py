@@ -24,7 +24,7 @@ from tests.conftest import twin_backend
 
 load_builtin()
 DEF = "conv-transpose2d-matches-definition"
-BUDGET = settings(settings.default, max_examples=60, deadline=None)
+BUDGET = settings(settings.default, max_examples=30, deadline=None)
 REFUTE = settings(BUDGET, phases=[Phase.explicit, Phase.generate])
 
 
@@ -64,7 +64,7 @@ def test_the_declaration_narrows_the_draw_and_the_rows():
     caps = Capabilities(dtypes=("f64",), output_padding="stride")
     from hypothesis import given
 
-    @settings(max_examples=200, deadline=None)
+    @settings(max_examples=100, deadline=None)
     @given(transpose_problems(caps))
     def draws_below_the_stride(p):
         assert all(o < s for o, s in zip(p.out_pad, p.stride)), p

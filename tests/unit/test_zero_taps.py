@@ -21,7 +21,7 @@ from tests.conftest import gallery_path, twin_backend
 
 load_builtin()
 SPECIAL, NAN = "conv2d-propagates-special-values", "signal-ops-propagate-nan"
-BUDGET = settings(settings.default, max_examples=60, deadline=None)
+BUDGET = settings(settings.default, max_examples=40, deadline=None)
 REFUTE = settings(BUDGET, phases=[Phase.explicit, Phase.generate])       # a refutation, not shrunk
 
 
