@@ -76,6 +76,7 @@ def cmd_audit(args) -> int:
         return _die(str(e))
     name = args.convspec_profile or profiles.DEFAULT_PROFILE
     base = profiles.get(name)
+    zoo = any(n.startswith("zoo-") for n in names)          # the cross-library table, as audit.run decides it
     t0 = time.perf_counter()
     if jobs > 1:
         def extra():            # the --impl column runs here, beside the column processes
@@ -83,14 +84,12 @@ def cmd_audit(args) -> int:
                 return None
             try:
                 return audit.run([impl], claims_pattern=args.claims, base=base, seed=args.seed, impl_arg=args.impl,
-                                 progress=not args.quiet, profile=name,
-                                 behaviours=any(n.startswith("zoo-") for n in names))
+                                 progress=not args.quiet, profile=name, behaviours=zoo)
             finally:
                 _close(impl)
         result = pool.run(names, jobs=jobs, claims_pattern=args.claims, profile=name, seed=args.seed,
                           claim_modules=args.claims_module or (), repro_dir=args.repro_dir,
-                          behaviours=any(n.startswith("zoo-") for n in names), progress=not args.quiet,
-                          extra=extra)
+                          behaviours=zoo, progress=not args.quiet, extra=extra)
     else:
         if impl is not None:
             bes = bes + [impl]

@@ -426,7 +426,7 @@ def transpose_problems(draw, caps, *, dtypes=None, regimes=("int", "dya", "flt")
     dmax, smax = caps.bound("dilation", max_dilation), caps.bound("stride", max_stride)
     ds = [pick("d" + a, st.integers(1, dmax)) for a in letters]
     ss = [pick("s" + a, st.integers(1, smax)) for a in letters]
-    below_stride = gradient or getattr(caps, "output_padding", "") == "stride"    # the declared rule (base.OUTPUT_PADDING)
+    below_stride = gradient or caps.output_padding == "stride"      # the declared rule (base.OUTPUT_PADDING)
     ops = [pick("op" + a, st.integers(0, (s if below_stride else max(s, d)) - 1)) for a, s, d in zip(letters, ss, ds)]
     smax_hw = caps.bound("size", max_size)
     sizes = [pick(a, st.integers(1, smax_hw)) for a in letters]

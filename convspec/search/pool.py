@@ -21,8 +21,13 @@ import sys
 from dataclasses import replace
 from multiprocessing.connection import wait
 
+from convspec import audit, claims
+from convspec.backends import registry
 from convspec.backends.base import Backend
 from convspec.claims import REGISTRY, all_claims
+from convspec.reporting import paths
+from convspec.search import profiles
+from convspec.search.engine import Outcome
 
 
 def default_jobs() -> int:
@@ -41,16 +46,20 @@ def _stub(be) -> Backend:
 
 
 def _portable(o):
-    """An outcome that pickles: the claim as (id, expected verdict), searches without their failures (the
-    outcome keeps its own).  A failure that does not pickle travels as its message."""
+    """An outcome ready to pickle: the claim as (id, expected verdict), searches without their failures (the
+    outcome keeps its own)."""
     searches = [replace(s, failure=None, case=None) for s in o.searches]
-    out = replace(o, claim=(o.claim.id, o.claim.expected), searches=searches)
+    return replace(o, claim=(o.claim.id, o.claim.expected), searches=searches)
+
+
+def _without_failure(o):
+    """``o`` whose failure does not pickle (an exotic exception): the words kept, the object dropped."""
     try:
-        pickle.dumps(out)
-    except Exception as e:              # an exotic exception in a failure: keep the words, drop the object
-        out = replace(out, failure=None, message=f"{o.message}\n(the failure object did not pickle: "
-                                                  f"{type(e).__name__}: {e})")
-    return out
+        pickle.dumps(o)
+        return o
+    except Exception as e:
+        return replace(o, failure=None, message=f"{o.message}\n(the failure object did not pickle: "
+                                                f"{type(e).__name__}: {e})")
 
 
 def _restore(o):
@@ -60,11 +69,8 @@ def _restore(o):
 
 
 def _column(conn, name, claims_pattern, profile, seed, claim_modules, repro_dir, behaviours, progress):
-    """A column process: run every claim on backend ``name`` and send (stub, cells, behaviour row)."""
-    from convspec import audit, claims
-    from convspec.backends import registry
-    from convspec.reporting import paths
-    from convspec.search import profiles
+    """A column process: run every claim on backend ``name`` and send (stub, cells, behaviour row).  The column
+    is pickled once; only when that fails is each outcome checked (:func:`_without_failure`)."""
     for m in claim_modules:
         claims.load_module(m)
     paths.set_repro_dir(repro_dir)
@@ -77,7 +83,12 @@ def _column(conn, name, claims_pattern, profile, seed, claim_modules, repro_dir,
         if callable(close):
             close()
     cells = {k: v if isinstance(v, str) else _portable(v) for k, v in res.cells.items()}
-    conn.send((_stub(be), cells, res.behaviours.get(be.name)))
+    try:
+        payload = pickle.dumps((_stub(be), cells, res.behaviours.get(be.name)))
+    except Exception:              # pickling fails before anything is written: mend the cells that do not pickle
+        cells = {k: v if isinstance(v, str) else _without_failure(v) for k, v in cells.items()}
+        payload = pickle.dumps((_stub(be), cells, res.behaviours.get(be.name)))
+    conn.send_bytes(payload)
     conn.close()
 
 
@@ -87,11 +98,10 @@ def run(names: list, *, jobs: int, claims_pattern=None, profile: str = "ci", see
     time, in the order given.  ``extra`` (optional) is called in this process while the columns run and
     returns an :class:`~convspec.audit.AuditResult` of its own (``--impl``, which cannot be re-created by name
     in another process); it is merged in after the named backends."""
-    from convspec.audit import AuditResult
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, not {jobs!r}")
     ctx = multiprocessing.get_context("spawn")
-    claims = all_claims(claims_pattern)
+    claim_list = all_claims(claims_pattern)
     pending, running, done = list(names), {}, {}
 
     def start(name):
@@ -111,10 +121,10 @@ def run(names: list, *, jobs: int, claims_pattern=None, profile: str = "ci", see
             for r in wait(list(running)):
                 p, name = running.pop(r)
                 try:
-                    done[name] = r.recv()
+                    done[name] = pickle.loads(r.recv_bytes())
                 except (EOFError, OSError, pickle.UnpicklingError) as e:
                     p.join()
-                    done[name] = _died(name, claims, p.exitcode, e)
+                    done[name] = _died(name, claim_list, p.exitcode, e)
                 r.close()
                 p.join()
                 if pending:
@@ -122,7 +132,7 @@ def run(names: list, *, jobs: int, claims_pattern=None, profile: str = "ci", see
     finally:                  # an interrupt (or a bug here) leaves no column process behind
         for p, _ in running.values():
             p.terminate()
-    res = AuditResult([], claims, seed=seed, profile=profile)
+    res = audit.AuditResult([], claim_list, seed=seed, profile=profile)
     for name in names:
         stub, cells, row = done[name]
         res.backends.append(stub)
@@ -136,11 +146,10 @@ def run(names: list, *, jobs: int, claims_pattern=None, profile: str = "ci", see
     return res
 
 
-def _died(name, claims, exitcode, e):
+def _died(name, claim_list, exitcode, e):
     """The column of a process that ended without sending its result: every cell an error that says so."""
-    from convspec.search.engine import Outcome
     why = (f"the audit process of {name} ended (exit status {exitcode}) without sending its column: "
            f"{type(e).__name__}: {e}")
     print(f"convspec audit: {why}", file=sys.stderr, flush=True)
-    cells = {(c.id, name): Outcome((c.id, c.expected), name, "error", False, message=why) for c in claims}
+    cells = {(c.id, name): Outcome((c.id, c.expected), name, "error", False, message=why) for c in claim_list}
     return Backend(name, {}, origin="zoo" if name.startswith("zoo-") else "builtin"), cells, None

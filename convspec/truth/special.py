@@ -89,16 +89,17 @@ def expected_codes(case, padding_terms: bool, skip_zero_taps: bool = False) -> n
     """
     p = case.problem
     X, W = _classes(case.x), _classes(case.w)
-    if skip_zero_taps:                     # a zero weight multiplies nothing: no NaN term of its own
-        W = {**W, "nonzero": ~W["zero"], "zero": np.zeros_like(W["zero"])}
+    # the weights a NaN input meets, and the zero weights an infinite input meets: with zero taps skipped, a zero
+    # weight multiplies nothing
+    nan_w = ~W["zero"] if skip_zero_taps else np.ones(np.shape(case.w))
+    zero_w = np.zeros_like(W["zero"]) if skip_zero_taps else W["zero"]
     pad = ((0, 0), (0, 0), *p.pads)          # (before, after) per axis: asymmetric pairs too
     Xp = {k: np.pad(v.astype(np.float64), pad, constant_values=float(padding_terms and k == "zero"))
           for k, v in X.items()}
     Xall = np.pad(np.ones(np.shape(case.x)), pad, constant_values=float(padding_terms))
     Xinf, Winf = Xp["pinf"] + Xp["ninf"], W["pinf"] | W["ninf"]
     wp, wn = W["pos"] | W["pinf"], W["neg"] | W["ninf"]
-    nan_w = W.get("nonzero", np.ones(np.shape(case.w)))        # the weights a NaN input meets
-    c = _counts([(Xp["nan"], nan_w), (Xall, W["nan"]), (Xinf, W["zero"]), (Xp["zero"], Winf),
+    c = _counts([(Xp["nan"], nan_w), (Xall, W["nan"]), (Xinf, zero_w), (Xp["zero"], Winf),
                  (Xp["pinf"], wp), (Xp["ninf"], wn), (Xp["pos"], W["pinf"]), (Xp["neg"], W["ninf"]),
                  (Xp["pinf"], wn), (Xp["ninf"], wp), (Xp["pos"], W["ninf"]), (Xp["neg"], W["pinf"])], p)
     nan, pinf, ninf = c[0] + c[1] + c[2] + c[3], c[4] + c[5] + c[6] + c[7], c[8] + c[9] + c[10] + c[11]

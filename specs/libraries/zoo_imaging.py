@@ -40,6 +40,11 @@ def nan_mask(a, k, mode: str, skip_zero_taps: bool = False):
 #: (``a`` as large as ``k``, so that every library's shape rule takes it)
 ZERO_TAP = Case(SignalProblem.parse("a1x3_k1x3_full_f64_int"),
                 {"a": np.array([[np.nan, 2.0, 4.0]]), "k": np.array([[1.0, 0.0, 1.0]])})
+#: the zero tap at the kernel's end instead (output [0, 2] is 4 + 2 + 0 x NaN): where a filter that multiplies
+#: its first tap unconditionally (scikit-image's correlate_sparse on the rotated kernel) parts from the sparse
+#: reading as well
+ZERO_END_TAP = Case(SignalProblem.parse("a1x3_k1x3_full_f64_int"),
+                    {"a": np.array([[np.nan, 2.0, 4.0]]), "k": np.array([[1.0, 1.0, 0.0]])})
 
 
 def nan_cases(be):
@@ -63,7 +68,7 @@ def nan_cases(be):
        statement="convolve2d with a NaN in a returns NaN exactly at the outputs whose window covers it (NaN times "
                  "any tap, zero included) and the definition's values elsewhere (refuted by NaN interpolation or "
                  "NaN-as-zero)",
-       cases=nan_cases, examples=(ZERO_TAP,))
+       cases=nan_cases, examples=(ZERO_TAP, ZERO_END_TAP))
 def _(be, case):
     a, k, mode = case.a, case.k, case.problem.mode
     with np.errstate(invalid="ignore"):

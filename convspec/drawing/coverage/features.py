@@ -147,7 +147,7 @@ def restricted(kind: str, rank: int | None, caps) -> tuple:
             lv = tuple(m for m in lv if m == "zeros" or m in tuple(caps.padding_modes))
         elif f.name == "groups" and not caps.groups:
             lv = ("1",)
-        elif f.name == "outpad" and getattr(caps, "output_padding", "") == "stride":
+        elif f.name == "outpad" and caps.output_padding == "stride":
             lv = tuple(v for v in lv if v != "<dilation")
         elif f.name in ("bias", "mem_b") and not caps.bias:
             lv = lv[:1]
